@@ -1,0 +1,50 @@
+"""signver-keras: a Keras 3 model zoo for offline handwritten signature verification.
+
+```python
+import signver_keras as sv
+verifier = sv.SignatureVerifier.from_preset("signver_base")
+result = verifier.verify("cheque.png", ["ref1.png", "ref2.png", "ref3.png"])
+```
+"""
+
+import os
+
+# JAX is the default backend; respect an explicit choice made before import.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+from signver_keras import models  # noqa: E402
+from signver_keras.embeddings import Embeddings  # noqa: E402
+from signver_keras.errors import (  # noqa: E402
+    EmbeddingMismatchError,
+    EmptyReferencesError,
+    HubUnavailableError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    InvalidImageError,
+    PresetNotFoundError,
+    SignverError,
+)
+from signver_keras.images import load_image, load_images  # noqa: E402
+from signver_keras.models import (  # noqa: E402
+    SignatureExtractor,
+)
+from signver_keras.presets import list_presets  # noqa: E402
+from signver_keras.version import __version__  # noqa: E402
+
+__all__ = [
+    "EmbeddingMismatchError",
+    "Embeddings",
+    "EmptyReferencesError",
+    "HubUnavailableError",
+    "ImageNotFoundError",
+    "ImageTooLargeError",
+    "InvalidImageError",
+    "PresetNotFoundError",
+    "SignatureExtractor",
+    "SignverError",
+    "__version__",
+    "list_presets",
+    "load_image",
+    "load_images",
+    "models",
+]

@@ -1,0 +1,1 @@
+"""Datasets: loaders for real collections and generators for synthetic data."""

@@ -1,0 +1,100 @@
+"""Model cards (Hugging Face README.md with YAML front matter) generated from a preset folder.
+
+Numbers in a card come only from the preset's `metrics.json`, which the
+`evaluate` command writes; nothing here is typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FAMILY_TASKS = {
+    "detector": ("object-detection", "Finds signatures, initials, redactions and dates on pages."),
+    "cleaner": ("image-to-image", "Removes lines, printed text, stamps and noise from crops."),
+    "extractor": (
+        "image-feature-extraction",
+        "Maps a signature crop to an L2-normalized embedding for writer-independent verification.",
+    ),
+}
+
+INTENDED_USE = (
+    "Assisting people who check handwritten signatures (cheques, contracts, forms, archives). "
+    "Scores are evidence for a human reviewer, **not a sole basis for legal or financial "
+    "decisions**; accuracy varies with script, pen, scanner and the writer's consistency."
+)
+
+
+def _model_index(name: str, task: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    results = []
+    for dataset, values in metrics.get("results", {}).items():
+        results.append(
+            {
+                "task": {"type": task},
+                "dataset": {"name": dataset, "type": dataset},
+                "metrics": [
+                    {"type": key, "value": value, "name": key}
+                    for key, value in values.items()
+                    if isinstance(value, (int, float))
+                ],
+            }
+        )
+    return [{"name": name, "results": results}] if results else []
+
+
+def render_model_card(preset_dir: str | Path, name: str, family: str, description: str) -> str:
+    """Renders README.md for a saved preset folder from the files inside it."""
+    folder = Path(preset_dir)
+    metrics_path = folder / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metadata_path = folder / "metadata.json"
+    metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
+    task, summary = FAMILY_TASKS.get(family, ("other", ""))
+    front = {
+        "library_name": "keras-hub",
+        "license": "apache-2.0",
+        "pipeline_tag": task,
+        "tags": ["keras", "signature-verification", "signver-keras", family],
+    }
+    index = _model_index(name, task, metrics)
+    if index:
+        front["model-index"] = index
+    lines = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False).strip(),
+        "---",
+        f"# {name}",
+        "",
+        f"{description} {summary}",
+        "",
+        f"Family: `{family}`. Parameters: {metadata.get('parameter_count', 'unknown')}.",
+        "",
+        "## Intended use",
+        "",
+        INTENDED_USE,
+        "",
+        "## How to load",
+        "",
+        "```python",
+        "import signver_keras as sv",
+        f'model = sv.Signature{family.capitalize()}.from_preset("{name}")',
+        "```",
+        "",
+    ]
+    if metrics:
+        lines += [
+            "## Evaluation",
+            "",
+            f"Produced by `{metrics.get('command', 'signver-keras evaluate')}`.",
+            "",
+            "```json",
+            json.dumps(metrics.get("results", metrics), indent=2),
+            "```",
+            "",
+        ]
+    else:
+        lines += ["## Evaluation", "", "Not evaluated yet: no metrics.json in this preset.", ""]
+    return "\n".join(lines)

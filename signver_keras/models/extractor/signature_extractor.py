@@ -1,0 +1,107 @@
+"""`SignatureExtractor`: signature images in, calibrated embeddings out."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import keras
+import numpy as np
+
+from signver_keras.embeddings import Embeddings
+from signver_keras.images import ImageInput, load_images
+from signver_keras.models.extractor.signature_extractor_backbone import (
+    SignatureExtractorBackbone,
+)
+from signver_keras.models.extractor.signature_extractor_preprocessor import (
+    SignatureExtractorPreprocessor,
+)
+from signver_keras.models.signver_task import SignverTask
+
+
+@keras.saving.register_keras_serializable(package="signver_keras")
+class SignatureExtractor(SignverTask):
+    """Embeds signatures so one writer's signatures are close and forgeries far.
+
+    `embed` returns L2-normalized float32 embeddings; cosine similarity (a dot
+    product) compares them. The preset also carries the calibration the
+    `Matcher` needs: the decision threshold, how and on which writers it was
+    chosen, and the error rates there.
+
+    Args:
+        backbone: a `SignatureExtractorBackbone`.
+        preprocessor: a `SignatureExtractorPreprocessor` or None.
+        calibration: dict or None. Decision threshold and its provenance, e.g.
+            `{"threshold": 0.62, "rule": "eer", "references": 5, "data": "...",
+            "far": 0.04, "frr": 0.05}`. Written by the training recipe.
+
+    Example:
+    ```python
+    import signver_keras as sv
+    extractor = sv.SignatureExtractor.from_preset("signver_extractor_base")
+    embeddings = extractor.embed(["ref1.png", "ref2.png", "query.png"])  # (3, 128)
+    similarity = embeddings[:2] @ embeddings[2]
+    ```
+    """
+
+    family = "extractor"
+    backbone_cls = SignatureExtractorBackbone
+    preprocessor_cls = SignatureExtractorPreprocessor
+
+    def __init__(
+        self,
+        backbone: SignatureExtractorBackbone,
+        preprocessor: SignatureExtractorPreprocessor | None = None,
+        calibration: dict[str, Any] | None = None,
+        **kwargs,
+    ):
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+
+        # === Functional Model ===
+        inputs = backbone.input
+        outputs = backbone(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.calibration = dict(calibration) if calibration else None
+
+    def get_config(self):
+        config = super().get_config()
+        config["calibration"] = self.calibration
+        return config
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.backbone.embedding_dim
+
+    def fingerprint(self) -> str:
+        """Short hash of the weights: embeddings from different weights never mix."""
+        digest = hashlib.sha256()
+        for weight in self.backbone.weights:
+            digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+        return digest.hexdigest()[:16]
+
+    def embed(self, images: ImageInput | list[ImageInput], batch_size: int = 64) -> Embeddings:
+        """Embeds one or more signature images.
+
+        Args:
+            images: a path, PIL image or numpy array, or a list of them.
+            batch_size: int. Images per forward pass.
+
+        Returns:
+            `Embeddings` (a float32 numpy array of shape (N, D), rows of unit
+            norm) tagged with this model's `fingerprint()`.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; received {batch_size}.")
+        grays = load_images(images)
+        preprocessor = self.preprocessor or SignatureExtractorPreprocessor(
+            target_size=self.backbone.image_shape[:2]
+        )
+        chunks = []
+        for start in range(0, len(grays), batch_size):
+            batch = preprocessor(grays[start : start + batch_size])
+            chunks.append(np.asarray(self._forward(batch), dtype=np.float32))
+        return Embeddings(np.concatenate(chunks), extractor_id=self.fingerprint())

@@ -1,0 +1,10 @@
+"""Declared extractor presets; a preset ships when its folder exists in `signver_keras/presets`."""
+
+backbone_presets = {
+    "signver_extractor_base": {
+        "description": (
+            "Residual CNN, 96x192 grayscale input, 128-d embedding; trained by "
+            "recipes/train_extractor.py on writer-disjoint real signature data."
+        ),
+    },
+}

@@ -1,0 +1,88 @@
+"""Behaviour shared by the detector, cleaner and extractor tasks.
+
+Each family subclasses `SignverTask` (itself a `keras_hub.models.Task`), so all
+three resolve bundled names, local folders and `hf://` handles the same way,
+save presets atomically with a model card, and push to the Hugging Face Hub.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import keras_hub
+
+from signver_keras import hub, presets
+from signver_keras.model_card import render_model_card
+
+
+def load_handle(preset: str | os.PathLike, family: str) -> str:
+    """Resolves a preset argument to a local folder or a handle KerasHub can load."""
+    handle = presets.resolve(preset, family)
+    if handle.startswith(hub.HF_PREFIX):
+        return hub.download_preset(handle)
+    return handle
+
+
+class SignverTask(keras_hub.models.Task):
+    """Base class of the signver-keras tasks. Subclasses set `family`."""
+
+    family: str = ""
+
+    @classmethod
+    def from_preset(cls, preset: str | os.PathLike, load_weights: bool = True, **kwargs):
+        """Loads a task from a bundled name, a local folder or a Hub handle.
+
+        Args:
+            preset: a bundled preset name (see `signver_keras.list_presets`), a
+                folder written by `save_to_preset`, `hf://org/name[@revision]`, or
+                `kaggle://...`.
+            load_weights: bool. If False the architecture is built with random weights.
+        """
+        # Keras deserializes in safe mode by default: a preset can only name
+        # registered classes, never run code (lambdas are refused).
+        return super().from_preset(load_handle(preset, cls.family), load_weights, **kwargs)
+
+    def save_to_preset(
+        self,
+        preset_dir: str | os.PathLike,
+        max_shard_size: int | None = 10,
+        description: str | None = None,
+    ) -> None:
+        """Saves config, weights, preprocessor and a model card to a folder.
+
+        The folder is written next to its final place and swapped in at the
+        end, so an interrupted save never leaves a half-written preset.
+        """
+        name = Path(preset_dir).name
+
+        def write(folder: Path) -> None:
+            super(SignverTask, self).save_to_preset(str(folder), max_shard_size=max_shard_size)
+            card = render_model_card(folder, name, self.family, description or self.__doc__ or "")
+            (folder / hub.MODEL_CARD_FILE).write_text(card)
+
+        hub.atomic_save(preset_dir, write)
+
+    def push_to_hub(
+        self, repo_id: str, private: bool = False, description: str | None = None
+    ) -> str:
+        """Saves this model as a preset with a model card and uploads it to the Hub.
+
+        Args:
+            repo_id: "org/name" of a Hugging Face model repository (created if missing).
+            private: create the repository as private.
+            description: first line of the model card.
+
+        Returns:
+            The repository URL. Load it back with `from_preset("hf://org/name")`.
+        """
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / repo_id.split("/")[-1]
+            self.save_to_preset(folder, description=description)
+            return hub.upload_folder(folder, repo_id, private=private)
+
+    def _forward(self, batch):
+        """Runs the network on an already preprocessed batch (skipping `preprocess_samples`)."""
+        return keras.Model.predict_on_batch(self, batch)
