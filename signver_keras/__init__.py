@@ -11,6 +11,8 @@ import os
 
 # JAX is the default backend; respect an explicit choice made before import.
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# keras-hub imports TensorFlow; keep its C++ start-up chatter out of users' output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from signver_keras import models  # noqa: E402
 from signver_keras.embeddings import Embeddings  # noqa: E402
@@ -26,6 +28,8 @@ from signver_keras.errors import (  # noqa: E402
 )
 from signver_keras.images import load_image, load_images  # noqa: E402
 from signver_keras.models import (  # noqa: E402
+    SignatureCleaner,
+    SignatureDetector,
     SignatureExtractor,
 )
 from signver_keras.presets import list_presets  # noqa: E402
@@ -40,6 +44,8 @@ __all__ = [
     "ImageTooLargeError",
     "InvalidImageError",
     "PresetNotFoundError",
+    "SignatureCleaner",
+    "SignatureDetector",
     "SignatureExtractor",
     "SignverError",
     "__version__",

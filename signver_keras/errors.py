@@ -36,3 +36,23 @@ class EmptyReferencesError(SignverError, ValueError):
 
 class EmbeddingMismatchError(SignverError, ValueError):
     """Embeddings from different extractors (or of different sizes) were mixed."""
+
+
+class DatasetNotFoundError(SignverError, FileNotFoundError):
+    """A dataset folder or annotation file is missing."""
+
+
+class AnnotationFormatError(SignverError, ValueError):
+    """An annotation file (YOLO, COCO, Pascal VOC) is malformed or inconsistent.
+
+    `path` and `line` (1-based; `None` where the format has no lines, e.g. JSON)
+    say where the problem is, and are also part of the message.
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line

@@ -11,7 +11,9 @@ class L2Normalize(layers.Layer):
     """Scales each vector along the last axis to unit L2 norm."""
 
     def call(self, inputs):
-        return inputs / ops.sqrt(ops.maximum(ops.sum(inputs * inputs, axis=-1, keepdims=True), 1e-12))
+        return inputs / ops.sqrt(
+            ops.maximum(ops.sum(inputs * inputs, axis=-1, keepdims=True), 1e-12)
+        )
 
 
 def conv_bn_relu(x, filters: int, kernel_size: int = 3, strides: int = 1, name: str = ""):

@@ -16,9 +16,7 @@ def otsu_threshold(gray: np.ndarray) -> int:
     mean_dark = np.cumsum(histogram * levels)
     mean_total = mean_dark[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean_total * weight_dark - total * mean_dark) ** 2 / (
-            weight_dark * weight_light
-        )
+        between = (mean_total * weight_dark - total * mean_dark) ** 2 / (weight_dark * weight_light)
     between[~np.isfinite(between)] = 0.0
     return int(np.argmax(between))
 
@@ -59,11 +57,20 @@ def fit_into(image: np.ndarray, size: tuple[int, int], fill: float = 0.0) -> np.
     new_h = max(1, min(height, round(image.shape[0] * scale)))
     new_w = max(1, min(width, round(image.shape[1] * scale)))
     resized = np.asarray(
-        Image.fromarray(image.astype(np.float32), mode="F").resize(
-            (new_w, new_h), Image.BILINEAR
-        )
+        Image.fromarray(image.astype(np.float32), mode="F").resize((new_w, new_h), Image.BILINEAR)
     )
     canvas = np.full((height, width), fill, np.float32)
     top, left = (height - new_h) // 2, (width - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = resized
     return canvas
+
+
+def paper_normalize(gray: np.ndarray) -> np.ndarray:
+    """Maps a uint8 page or crop to ink intensity in [0, 1] with the paper tone at 0.
+
+    Unlike `ink_intensity` nothing is thresholded away (faint strokes, stamps
+    and rules stay visible to the network); only the paper level, estimated as
+    the median pixel, is subtracted, so grey scans and white paper look alike.
+    """
+    paper = max(float(np.median(gray)), 1.0)
+    return np.clip((paper - gray.astype(np.float32)) / paper, 0.0, 1.0)

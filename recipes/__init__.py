@@ -1,0 +1,1 @@
+"""Training recipes: `python -m recipes.train_<family> --config recipes/configs/<name>.yaml`."""

@@ -1,0 +1,97 @@
+"""What every recipe shares: config loading, run folders, resumable checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import yaml
+
+DEFAULT_RUNS_DIR = Path(
+    os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
+)
+
+
+def parse_args(description: str, default_config: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", default=default_config, help="YAML recipe configuration")
+    parser.add_argument("--run-dir", help="checkpoints and logs (default: $SIGNVER_RUNS/<config>)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
+    parser.add_argument(
+        "--from-preset", help="fine-tune this preset instead of training from scratch"
+    )
+    parser.add_argument("--data", action="append", help="LAYOUT:PATH of the user's own data")
+    parser.add_argument("--output", help="preset folder to write at the end (overrides config)")
+    parser.add_argument("--epochs", type=int, help="override train.epochs")
+    return parser.parse_args()
+
+
+def load_config(args: argparse.Namespace) -> dict[str, Any]:
+    config = yaml.safe_load(Path(args.config).read_text())
+    if args.epochs is not None:
+        config["train"]["epochs"] = args.epochs
+    if args.output is not None:
+        config["output"]["preset"] = args.output
+    return config
+
+
+def run_dir(args: argparse.Namespace) -> Path:
+    folder = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS_DIR / Path(args.config).stem
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Saves the whole training model (weights + optimizer) and the epoch reached.
+
+    Written to a temporary file and renamed, so a kill mid-save keeps the last
+    good checkpoint. `--resume` reloads it and continues from the next epoch.
+    """
+
+    def __init__(self, folder: Path, every_minutes: float = 0.0):
+        super().__init__()
+        self.folder = folder
+        self.every_seconds = every_minutes * 60
+        self._last = time.monotonic()
+
+    @property
+    def model_path(self) -> Path:
+        return self.folder / "checkpoint.keras"
+
+    @property
+    def state_path(self) -> Path:
+        return self.folder / "state.json"
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if time.monotonic() - self._last < self.every_seconds:
+            return
+        self._last = time.monotonic()
+        partial = self.folder / "checkpoint.partial.keras"
+        self.model.save(partial)
+        os.replace(partial, self.model_path)
+        state = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()}}
+        self.state_path.write_text(json.dumps(state, indent=2))
+
+    def initial_epoch(self) -> int:
+        if not self.state_path.exists():
+            return 0
+        return int(json.loads(self.state_path.read_text())["epoch"])
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training after `minutes` of wall-clock time (at an epoch boundary)."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.seconds = minutes * 60
+        self._start = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if time.monotonic() - self._start > self.seconds:
+            print(f"Time budget of {self.seconds / 60:.0f} min reached; stopping.")
+            self.model.stop_training = True

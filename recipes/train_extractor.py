@@ -1,0 +1,322 @@
+"""Train (or fine-tune) a signature extractor and save it as a calibrated preset.
+
+    python -m recipes.train_extractor --config recipes/configs/extractor_base.yaml
+    python -m recipes.train_extractor --config ... --resume          # after a kill
+    python -m recipes.train_extractor --from-preset signver_extractor_base \\
+        --data csv:my_signatures.csv --output my_extractor
+
+Training: softmax with an additive cosine margin (CosFace) over classes that
+are (writer, genuine) and (writer, forged): a writer's skilled forgeries are
+their own class, so the embedding learns to push them away from the writer's
+genuine signatures. Model selection and the decision threshold use
+calibration writers; the reported numbers use test writers; all three sets
+are writer-disjoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers, ops  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import signver_keras as sv  # noqa: E402
+from recipes.common import (  # noqa: E402
+    ResumableCheckpoint,
+    TimeBudget,
+    load_config,
+    parse_args,
+    run_dir,
+)
+from signver_keras.data.augmentation import augment_signatures  # noqa: E402
+from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.verification import SignatureRecord, read_csv, split_writers  # noqa: E402
+from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
+from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
+from signver_keras.images import load_image  # noqa: E402
+from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
+    normalize_signature,
+)
+
+CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
+
+
+@keras.saving.register_keras_serializable(package="signver_keras_recipes")
+class CosineMarginHead(layers.Layer):
+    """CosFace logits: s * (cos(theta) - m) for the true class, s * cos(theta) otherwise."""
+
+    def __init__(self, num_classes: int, scale: float = 30.0, margin: float = 0.35, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes, self.scale, self.margin = num_classes, scale, margin
+
+    def build(self, input_shape):
+        self.centers = self.add_weight(
+            shape=(input_shape[0][-1], self.num_classes),
+            initializer="glorot_uniform",
+            name="centers",
+        )
+
+    def call(self, inputs):
+        embeddings, labels = inputs
+        centers = self.centers / ops.sqrt(ops.sum(self.centers**2, axis=0, keepdims=True) + 1e-12)
+        cosine = ops.matmul(embeddings, centers)
+        onehot = ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes)
+        return self.scale * (cosine - self.margin * onehot)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "scale": self.scale,
+            "margin": self.margin,
+        }
+
+
+def load_split(config: dict) -> dict[str, list[SignatureRecord]]:
+    """Writer-disjoint train / calibration / test records, plus test-only datasets."""
+    parts = {"train": [], "calibration": [], "test": []}
+    data = config["data"]
+    for name in data["datasets"]:
+        records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+        for key, part in zip(
+            parts, split_writers(records, data["split"], data["split_seed"]), strict=True
+        ):
+            parts[key] += part
+    for name in data.get("test_only", []):
+        parts[f"test:{name}"] = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+    return parts
+
+
+def user_records(specs: list[str]) -> list[SignatureRecord]:
+    """Records from --data LAYOUT:PATH (csv:FILE or manifest:FOLDER with MANIFEST.csv)."""
+    records = []
+    for spec in specs:
+        layout, _, path = spec.partition(":")
+        if layout == "csv":
+            records += read_csv(path)
+        elif layout == "manifest":
+            records += read_csv(Path(path) / "MANIFEST.csv")
+        else:
+            sys.exit(
+                f"Unknown data layout '{layout}' in '{spec}'; use csv:FILE or manifest:FOLDER."
+            )
+    return records
+
+
+def preprocessed(records: list[SignatureRecord], target_size: tuple[int, int]) -> np.ndarray:
+    """The preprocessor's output for every record as uint8, cached on disk outside the repo."""
+    key = hashlib.sha256(json.dumps([target_size, [r.path for r in records]]).encode()).hexdigest()[
+        :16
+    ]
+    path = CACHE_DIR / f"extractor_inputs_{key}.npy"
+    if path.exists():
+        return np.load(path)
+    arrays = np.stack(
+        [
+            np.round(normalize_signature(load_image(r.path), target_size) * 255).astype(np.uint8)
+            for r in tqdm(records, desc="preprocessing", unit="img")
+        ]
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path.with_suffix(".partial.npy"), arrays)
+    os.replace(path.with_suffix(".partial.npy"), path)
+    return arrays
+
+
+def class_labels(records: list[SignatureRecord]) -> np.ndarray:
+    names = sorted({(r.writer_id, r.genuine) for r in records})
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[(r.writer_id, r.genuine)] for r in records], np.int32)
+
+
+def training_dataset(arrays: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+    def augment(images, labels):
+        images = augment_signatures(tf.cast(images, tf.float32)[..., None] / 255.0)
+        return {"images": images, "labels": labels}, labels
+
+    return (
+        tf.data.Dataset.from_tensor_slices((arrays, labels))
+        .shuffle(len(arrays), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)
+        .map(augment, num_parallel_calls=1)
+        .prefetch(2)
+    )
+
+
+def embed_arrays(backbone: keras.Model, arrays: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        backbone.predict(arrays[..., None].astype("float32") / 255.0, batch_size=128, verbose=0)
+    )
+
+
+class CalibrationMonitor(keras.callbacks.Callback):
+    """Scores calibration writers after each epoch and keeps the best backbone weights."""
+
+    def __init__(self, backbone, records, arrays, references, folder: Path):
+        super().__init__()
+        self.backbone, self.records, self.arrays = backbone, records, arrays
+        self.references, self.best_path = references, folder / "best.weights.h5"
+        self.state_path = folder / "best.json"
+        self.best = (
+            json.loads(self.state_path.read_text())["score"] if self.state_path.exists() else 1.0
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        summary = summarize(
+            trial_scores(
+                self.records,
+                embed_arrays(self.backbone, self.arrays),
+                self.references,
+                seed=0,
+                random_per_writer=200,
+            )
+        )
+        eers = [summary[k] for k in ("eer_skilled", "eer_random") if k in summary]
+        score = float(np.mean(eers)) if eers else 0.0
+        logs = logs if logs is not None else {}
+        logs.update(
+            {
+                "calib_eer_skilled": summary.get("eer_skilled", float("nan")),
+                "calib_eer_random": summary.get("eer_random", float("nan")),
+            }
+        )
+        print(
+            f"\nepoch {epoch + 1}: calibration EER skilled {logs['calib_eer_skilled']:.3f} "
+            f"random {logs['calib_eer_random']:.3f}"
+        )
+        if score <= self.best:
+            self.best = score
+            self.backbone.save_weights(self.best_path)
+            self.state_path.write_text(json.dumps({"score": score, "epoch": epoch + 1, **summary}))
+
+
+def calibrate(scores, rule: str, references: int, data: str) -> dict:
+    negatives = scores.skilled if rule == "eer_skilled" and scores.skilled else scores.random
+    eer, threshold = equal_error_rate(scores.genuine, negatives)
+    rates = rates_at(scores.genuine, negatives, threshold)
+    return {
+        "threshold": threshold,
+        "rule": rule,
+        "references": references,
+        "data": data,
+        "eer": eer,
+        "far": rates["far"],
+        "frr": rates["frr"],
+        "scoring": "mean cosine similarity to the references",
+    }
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0], "recipes/configs/extractor_base.yaml")
+    config = load_config(args)
+    folder = run_dir(args)
+    keras.utils.set_random_seed(config["train"]["seed"])
+    parts = load_split(config)
+    if args.data:
+        parts["train"] = user_records(args.data)
+
+    if args.from_preset:
+        base = sv.SignatureExtractor.from_preset(args.from_preset)
+        backbone = base.backbone
+    else:
+        model_config = dict(config["model"])
+        target = model_config.pop("target_size")
+        backbone = sv.models.SignatureExtractorBackbone(image_shape=(*target, 1), **model_config)
+    target_size = tuple(backbone.image_shape[:2])
+
+    train_arrays = preprocessed(parts["train"], target_size)
+    calib_arrays = preprocessed(parts["calibration"], target_size)
+    labels = class_labels(parts["train"])
+    print(
+        f"train: {len(train_arrays)} images, {labels.max() + 1} classes; "
+        f"calibration: {len(calib_arrays)} images"
+    )
+
+    train_cfg = config["train"]
+    images_in = keras.Input(backbone.image_shape, name="images")
+    labels_in = keras.Input((), dtype="int32", name="labels")
+    logits = CosineMarginHead(
+        int(labels.max()) + 1, train_cfg["scale"], train_cfg["margin"], name="margin_head"
+    )([backbone(images_in), labels_in])
+    trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
+    steps = max(1, len(train_arrays) // train_cfg["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(
+        train_cfg["learning_rate"],
+        decay_steps=steps * train_cfg["epochs"],
+        alpha=0.02,
+        warmup_target=None,
+    )
+    trainer.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+    checkpoint = ResumableCheckpoint(folder)
+    initial_epoch = 0
+    if args.resume and checkpoint.model_path.exists():
+        trainer = keras.models.load_model(checkpoint.model_path)
+        backbone = trainer.get_layer(backbone.name)
+        initial_epoch = checkpoint.initial_epoch()
+        print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).")
+
+    references = config["calibration"]["references"]
+    monitor = CalibrationMonitor(backbone, parts["calibration"], calib_arrays, references, folder)
+    trainer.fit(
+        training_dataset(train_arrays, labels, train_cfg["batch_size"], train_cfg["seed"]),
+        epochs=train_cfg["epochs"],
+        initial_epoch=initial_epoch,
+        callbacks=[
+            monitor,
+            checkpoint,
+            keras.callbacks.CSVLogger(folder / "log.csv", append=True),
+            TimeBudget(train_cfg["max_minutes"]),
+        ],
+        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+    )
+    if monitor.best_path.exists():
+        backbone.load_weights(monitor.best_path)
+
+    calib_scores = trial_scores(
+        parts["calibration"], embed_arrays(backbone, calib_arrays), references
+    )
+    calibration = calibrate(
+        calib_scores,
+        config["calibration"]["rule"],
+        references,
+        "calibration writers of " + ", ".join(config["data"]["datasets"]),
+    )
+    print("calibration:", json.dumps(calibration, indent=2))
+    extractor = sv.SignatureExtractor(
+        backbone=backbone,
+        preprocessor=sv.models.SignatureExtractorPreprocessor(target_size=target_size),
+        calibration=calibration,
+    )
+    results = {}
+    for name, records in parts.items():
+        if name.startswith("test") and records:
+            scores = trial_scores(
+                records, embed_arrays(backbone, preprocessed(records, target_size)), references
+            )
+            results[name] = summarize(scores, calibration["threshold"])
+    print("test results:", json.dumps(results, indent=2))
+    (folder / "results.json").write_text(
+        json.dumps({"calibration": calibration, "results": results}, indent=2)
+    )
+    output = config["output"]["preset"]
+    if output:
+        extractor.save_to_preset(output)
+        print(f"Saved preset to {output}")
+
+
+if __name__ == "__main__":
+    main()

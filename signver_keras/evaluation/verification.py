@@ -1,0 +1,86 @@
+"""The writer-independent verification protocol.
+
+For each writer, `references` genuine signatures are drawn (seeded) as the
+enrolled references; the writer's other genuine signatures are positives; the
+writer's skilled forgeries and other writers' genuine signatures (random
+forgeries) are negatives. Each trial's score is `Matcher`'s scoring rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from signver_keras.data.verification import SignatureRecord
+from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
+from signver_keras.models.matcher.matcher import reference_scores
+
+
+@dataclass
+class TrialScores:
+    """Scores of the three kinds of trials of one protocol run."""
+
+    genuine: list[float] = field(default_factory=list)
+    skilled: list[float] = field(default_factory=list)
+    random: list[float] = field(default_factory=list)
+
+    def extend(self, other: TrialScores) -> None:
+        self.genuine += other.genuine
+        self.skilled += other.skilled
+        self.random += other.random
+
+
+def trial_scores(
+    records: Sequence[SignatureRecord],
+    embeddings: np.ndarray,
+    references: int = 5,
+    seed: int = 0,
+    random_per_writer: int | None = None,
+) -> TrialScores:
+    """Scores every trial of the protocol (see the module docstring).
+
+    Writers with fewer than `references + 1` genuine signatures are skipped.
+    `random_per_writer` caps how many other writers' signatures serve as random
+    forgeries for each writer (None: all of them).
+    """
+    rng = np.random.default_rng(seed)
+    by_writer: dict[str, dict[str, list[int]]] = {}
+    for index, record in enumerate(records):
+        kind = "genuine" if record.genuine else "skilled"
+        by_writer.setdefault(record.writer_id, {"genuine": [], "skilled": []})[kind].append(index)
+    scores = TrialScores()
+    for writer, indices in sorted(by_writer.items()):
+        genuine = rng.permutation(indices["genuine"])
+        if len(genuine) < references + 1:
+            continue
+        refs = embeddings[genuine[:references]]
+        others = np.array(
+            [i for w, idx in by_writer.items() if w != writer for i in idx["genuine"]], dtype=int
+        )
+        if random_per_writer is not None and len(others) > random_per_writer:
+            others = rng.choice(others, random_per_writer, replace=False)
+        scores.genuine += reference_scores(embeddings[genuine[references:]], refs).tolist()
+        if indices["skilled"]:
+            scores.skilled += reference_scores(embeddings[indices["skilled"]], refs).tolist()
+        if len(others):
+            scores.random += reference_scores(embeddings[others], refs).tolist()
+    return scores
+
+
+def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, float]:
+    """EER (skilled, random), AUC, and FAR/FRR/accuracy at `threshold` when given."""
+    summary: dict[str, float] = {"genuine_trials": len(scores.genuine)}
+    for kind in ("skilled", "random"):
+        negatives = getattr(scores, kind)
+        summary[f"{kind}_trials"] = len(negatives)
+        if not negatives or not scores.genuine:
+            continue
+        eer, _ = equal_error_rate(scores.genuine, negatives)
+        summary[f"eer_{kind}"] = eer
+        summary[f"auc_{kind}"] = auc(scores.genuine, negatives)
+        if threshold is not None:
+            rates = rates_at(scores.genuine, negatives, threshold)
+            summary.update({f"{name}_{kind}_at_threshold": value for name, value in rates.items()})
+    return summary
