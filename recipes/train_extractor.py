@@ -39,13 +39,21 @@ from recipes.common import (  # noqa: E402
 )
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
-from signver_keras.data.verification import SignatureRecord, read_csv, split_writers  # noqa: E402
+from signver_keras.data.verification import (  # noqa: E402
+    SignatureRecord,
+    load_verification_data,
+    read_csv,
+    split_writers,
+)
 from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
+from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 from signver_keras.images import load_image  # noqa: E402
+from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
     normalize_signature,
 )
+from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 
@@ -94,22 +102,6 @@ def load_split(config: dict) -> dict[str, list[SignatureRecord]]:
     for name in data.get("test_only", []):
         parts[f"test:{name}"] = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
     return parts
-
-
-def user_records(specs: list[str]) -> list[SignatureRecord]:
-    """Records from --data LAYOUT:PATH (csv:FILE or manifest:FOLDER with MANIFEST.csv)."""
-    records = []
-    for spec in specs:
-        layout, _, path = spec.partition(":")
-        if layout == "csv":
-            records += read_csv(path)
-        elif layout == "manifest":
-            records += read_csv(Path(path) / "MANIFEST.csv")
-        else:
-            sys.exit(
-                f"Unknown data layout '{layout}' in '{spec}'; use csv:FILE or manifest:FOLDER."
-            )
-    return records
 
 
 def preprocessed(records: list[SignatureRecord], target_size: tuple[int, int]) -> np.ndarray:
@@ -222,7 +214,7 @@ def main() -> None:
     keras.utils.set_random_seed(config["train"]["seed"])
     parts = load_split(config)
     if args.data:
-        parts["train"] = user_records(args.data)
+        parts["train"] = [r for spec in args.data for r in load_verification_data(spec)]
 
     if args.from_preset:
         base = sv.SignatureExtractor.from_preset(args.from_preset)
@@ -295,27 +287,41 @@ def main() -> None:
         references,
         "calibration writers of " + ", ".join(config["data"]["datasets"]),
     )
+    calibration.update(
+        split=config["data"]["split"],
+        split_seed=config["data"]["split_seed"],
+        datasets=config["data"]["datasets"],
+    )
     print("calibration:", json.dumps(calibration, indent=2))
     extractor = sv.SignatureExtractor(
         backbone=backbone,
         preprocessor=sv.models.SignatureExtractorPreprocessor(target_size=target_size),
         calibration=calibration,
     )
-    results = {}
-    for name, records in parts.items():
-        if name.startswith("test") and records:
-            scores = trial_scores(
-                records, embed_arrays(backbone, preprocessed(records, target_size)), references
-            )
-            results[name] = summarize(scores, calibration["threshold"])
-    print("test results:", json.dumps(results, indent=2))
-    (folder / "results.json").write_text(
-        json.dumps({"calibration": calibration, "results": results}, indent=2)
-    )
     output = config["output"]["preset"]
-    if output:
-        extractor.save_to_preset(output)
-        print(f"Saved preset to {output}")
+    if not output:
+        return
+    extractor.save_to_preset(output)
+    print(f"Saved preset to {output}")
+    report = write_preset_metrics(output, config)
+    print(report["table"])
+
+
+def write_preset_metrics(output: str, config: dict) -> dict:
+    """Evaluates the saved preset on held-out writers and stores metrics.json and the card."""
+    specs = [
+        f"manifest:{data_root() / name}"
+        for name in config["data"]["datasets"] + config["data"].get("test_only", [])
+    ]
+    preset_name = Path(output).name
+    handle = preset_name if Path(output).resolve().parent == BUNDLED_DIR else output
+    report = evaluate(
+        "verification", handle, specs, subset="test", references=config["calibration"]["references"]
+    )
+    report["command"] = report["command"].replace(str(data_root()), "$SIGNVER_DATA")
+    Path(output, "metrics.json").write_text(json.dumps(report, indent=2))
+    write_model_card(output, preset_name, "extractor")
+    return report
 
 
 if __name__ == "__main__":

@@ -32,8 +32,16 @@ from signver_keras.models import (  # noqa: E402
     SignatureDetector,
     SignatureExtractor,
 )
-from signver_keras.presets import list_presets  # noqa: E402
+from signver_keras.models.matcher.matcher import Matcher, Verification  # noqa: E402
+from signver_keras.pipeline.signature_verifier import (  # noqa: E402
+    FoundSignatures,
+    SignatureVerifier,
+)
+from signver_keras.pipeline.signature_verifier_presets import pipeline_presets  # noqa: E402
+from signver_keras.presets import declare, list_presets  # noqa: E402
 from signver_keras.version import __version__  # noqa: E402
+
+declare("pipeline", pipeline_presets, None)
 
 __all__ = [
     "EmbeddingMismatchError",
@@ -41,13 +49,17 @@ __all__ = [
     "EmptyReferencesError",
     "HubUnavailableError",
     "ImageNotFoundError",
+    "FoundSignatures",
     "ImageTooLargeError",
     "InvalidImageError",
+    "Matcher",
     "PresetNotFoundError",
     "SignatureCleaner",
     "SignatureDetector",
     "SignatureExtractor",
+    "SignatureVerifier",
     "SignverError",
+    "Verification",
     "__version__",
     "list_presets",
     "load_image",

@@ -88,13 +88,27 @@ def render_model_card(preset_dir: str | Path, name: str, family: str, descriptio
         lines += [
             "## Evaluation",
             "",
-            f"Produced by `{metrics.get('command', 'signver-keras evaluate')}`.",
+            f"Produced by `{metrics.get('command', 'signver-keras evaluate')}` "
+            f"({metrics.get('references', '?')} references per writer, threshold "
+            f"{metrics.get('threshold')}).",
             "",
-            "```json",
-            json.dumps(metrics.get("results", metrics), indent=2),
-            "```",
+            metrics.get("table")
+            or "```json\n" + json.dumps(metrics.get("results"), indent=2) + "\n```",
             "",
         ]
     else:
         lines += ["## Evaluation", "", "Not evaluated yet: no metrics.json in this preset.", ""]
     return "\n".join(lines)
+
+
+def write_model_card(
+    preset_dir: str | Path, name: str, family: str, description: str | None = None
+) -> Path:
+    """Writes README.md into a preset folder (description defaults to the declared one)."""
+    from signver_keras import presets
+
+    if description is None:
+        description = presets.declared_description(name)
+    path = Path(preset_dir) / "README.md"
+    path.write_text(render_model_card(preset_dir, name, family, description))
+    return path

@@ -115,3 +115,19 @@ def split_writers(
     for record in records:
         parts[part_of[record.writer_id]].append(record)
     return parts
+
+
+def load_verification_data(spec: str) -> list[SignatureRecord]:
+    """Loads records from a `LAYOUT:PATH` string.
+
+    Layouts: `manifest:FOLDER` (a folder with MANIFEST.csv, as in ../shared/data),
+    `csv:FILE` (columns path, writer_id, label).
+    """
+    layout, sep, path = spec.partition(":")
+    if not sep:
+        raise DatasetLayoutError(f"Expected LAYOUT:PATH (e.g. manifest:DIR); received '{spec}'.")
+    if layout == "manifest":
+        return read_csv(Path(path) / "MANIFEST.csv", dataset=Path(path).name)
+    if layout == "csv":
+        return read_csv(path)
+    raise DatasetLayoutError(f"Unknown layout '{layout}' in '{spec}'. Known: manifest, csv.")

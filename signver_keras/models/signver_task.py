@@ -15,7 +15,7 @@ import keras
 import keras_hub
 
 from signver_keras import hub, presets
-from signver_keras.model_card import render_model_card
+from signver_keras.model_card import write_model_card
 
 
 def load_handle(preset: str | os.PathLike, family: str) -> str:
@@ -60,8 +60,7 @@ class SignverTask(keras_hub.models.Task):
 
         def write(folder: Path) -> None:
             super(SignverTask, self).save_to_preset(str(folder), max_shard_size=max_shard_size)
-            card = render_model_card(folder, name, self.family, description or self.__doc__ or "")
-            (folder / hub.MODEL_CARD_FILE).write_text(card)
+            write_model_card(folder, name, self.family, description)
 
         hub.atomic_save(preset_dir, write)
 

@@ -44,6 +44,11 @@ def declare(family: str, presets: dict[str, dict[str, str]], backbone_cls: type 
         preset_utils.register_presets(registered, backbone_cls)
 
 
+def declared_description(name: str) -> str:
+    """The description a family declared for a preset name ('' if undeclared)."""
+    return _DECLARED.get(name, {}).get("description", "")
+
+
 def _read_json(folder: Path, filename: str) -> dict[str, Any]:
     path = folder / filename
     return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,241 @@
+"""`signver-keras`: the command line over the Python API.
+
+Every command prints a human table, or JSON with `--json`; a bad input ends
+the command with a one-line error and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+def _progress(items: Sequence, desc: str) -> Iterable:
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="file", disable=len(items) < 2, file=sys.stderr)
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [
+        max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)
+    ]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *map(line, cells)])
+
+
+def _emit(args: argparse.Namespace, payload: Any, human: Callable[[], str]) -> None:
+    print(json.dumps(payload, indent=2) if args.json else human())
+
+
+def cmd_presets(args: argparse.Namespace) -> None:
+    import signver_keras as sv
+
+    rows = sv.list_presets(args.family)
+    _emit(
+        args,
+        rows,
+        lambda: (
+            _table(rows, ["name", "family", "parameter_count", "size_mb"])
+            if rows
+            else "No bundled presets in this install."
+        ),
+    )
+
+
+def cmd_detect(args: argparse.Namespace) -> None:
+    import signver_keras as sv
+    from signver_keras.visualize import draw_detections
+
+    detector = sv.SignatureDetector.from_preset(args.preset)
+    results = []
+    for page in _progress(args.pages, "detect"):
+        found = detector.detect(page, score_threshold=args.threshold)[0]
+        if args.overlay:
+            target = Path(args.overlay)
+            if len(args.pages) > 1:
+                target = target.with_name(f"{Path(page).stem}_{target.name}")
+            draw_detections(page, found, target)
+        results.append(
+            {
+                "page": page,
+                "detections": [
+                    {
+                        "box": [round(float(v), 1) for v in box],
+                        "score": round(float(score), 4),
+                        "class": name,
+                    }
+                    for box, score, name in zip(
+                        found["boxes"], found["scores"], found["names"], strict=True
+                    )
+                ],
+            }
+        )
+
+    def human() -> str:
+        rows = [
+            {"page": r["page"], "class": d["class"], "score": d["score"], "box": d["box"]}
+            for r in results
+            for d in r["detections"]
+        ]
+        return _table(rows, ["page", "class", "score", "box"]) if rows else "No detections."
+
+    _emit(args, results, human)
+
+
+def cmd_clean(args: argparse.Namespace) -> None:
+    import numpy as np
+    from PIL import Image
+
+    import signver_keras as sv
+
+    cleaner = sv.SignatureCleaner.from_preset(args.preset)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for crop in _progress(args.crops, "clean"):
+        cleaned = cleaner.clean(crop)[0]
+        target = out / f"{Path(crop).stem}.png"
+        partial = target.with_suffix(".partial.png")
+        Image.fromarray(np.asarray(cleaned)).save(partial)
+        os.replace(partial, target)
+        written.append({"input": crop, "output": str(target)})
+    _emit(args, written, lambda: _table(written, ["input", "output"]))
+
+
+def cmd_embed(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    import signver_keras as sv
+
+    extractor = sv.SignatureExtractor.from_preset(args.preset)
+    embeddings = np.concatenate([extractor.embed(path) for path in _progress(args.images, "embed")])
+    partial = f"{args.out}.partial.npy"
+    np.save(partial, embeddings)
+    os.replace(partial, args.out)
+    payload = {
+        "out": args.out,
+        "shape": list(embeddings.shape),
+        "extractor": extractor.fingerprint(),
+    }
+    _emit(
+        args,
+        payload,
+        lambda: (
+            f"Wrote {embeddings.shape} embeddings to {args.out} (extractor {payload['extractor']})."
+        ),
+    )
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    import signver_keras as sv
+
+    overrides = {"cleaner": None} if args.no_clean else {}
+    verifier = sv.SignatureVerifier.from_preset(args.preset, detector=None, **overrides)
+    result = verifier.verify(args.query, args.refs)
+    payload = {
+        "query": args.query,
+        "references": args.refs,
+        "accepted": result.accepted,
+        "score": round(result.score, 4),
+        "threshold": round(result.threshold, 4),
+    }
+    verdict = "ACCEPTED (same writer)" if result.accepted else "REJECTED (possible forgery)"
+    _emit(
+        args,
+        payload,
+        lambda: (
+            f"{verdict}: score {result.score:.3f}, threshold "
+            f"{result.threshold:.3f}, {len(args.refs)} reference(s)"
+        ),
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from signver_keras.evaluation.runner import evaluate
+
+    report = evaluate(
+        args.task,
+        args.preset,
+        args.data,
+        out_dir=args.out,
+        references=args.references,
+        seed=args.seed,
+        subset=args.subset,
+    )
+    _emit(args, report, lambda: report["table"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signver-keras", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    presets = commands.add_parser("presets", help="list bundled presets")
+    presets.add_argument("--family", choices=["detector", "cleaner", "extractor", "pipeline"])
+    presets.set_defaults(run=cmd_presets)
+
+    detect = commands.add_parser("detect", help="find signatures, initials, redactions, dates")
+    detect.add_argument("pages", nargs="+")
+    detect.add_argument("--preset", default="signver_detector_base")
+    detect.add_argument("--threshold", type=float, help="score threshold (default: preset's)")
+    detect.add_argument("--overlay", help="write a PNG with boxes drawn (per page if several)")
+    detect.set_defaults(run=cmd_detect)
+
+    clean = commands.add_parser("clean", help="remove lines, text and noise from crops")
+    clean.add_argument("crops", nargs="+")
+    clean.add_argument("--out", required=True, help="folder for the cleaned PNGs")
+    clean.add_argument("--preset", default="signver_cleaner_base")
+    clean.set_defaults(run=cmd_clean)
+
+    embed = commands.add_parser("embed", help="write signature embeddings to a .npy file")
+    embed.add_argument("images", nargs="+")
+    embed.add_argument("--out", required=True)
+    embed.add_argument("--preset", default="signver_extractor_base")
+    embed.set_defaults(run=cmd_embed)
+
+    verify = commands.add_parser("verify", help="was QUERY written by the writer of the refs?")
+    verify.add_argument("query")
+    verify.add_argument("--refs", nargs="+", required=True)
+    verify.add_argument("--preset", default="signver_base", help="pipeline preset")
+    verify.add_argument("--no-clean", action="store_true", help="skip the cleaner")
+    verify.set_defaults(run=cmd_verify)
+
+    evaluate = commands.add_parser("evaluate", help="measure a preset on a dataset")
+    evaluate.add_argument("task", choices=["verification", "detection", "cleaning"])
+    evaluate.add_argument("--preset", required=True)
+    evaluate.add_argument("--data", action="append", required=True, metavar="LAYOUT:PATH")
+    evaluate.add_argument("--out", help="folder for JSON and plots")
+    evaluate.add_argument("--references", type=int, default=5)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--subset",
+        choices=["train", "calibration", "test"],
+        help="only these writers of the preset's recorded writer split",
+    )
+    evaluate.set_defaults(run=cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from signver_keras.errors import SignverError
+
+    try:
+        args.run(args)
+    except (SignverError, FileNotFoundError, ValueError) as error:
+        print(f"signver-keras {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

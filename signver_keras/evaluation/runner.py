@@ -1,0 +1,149 @@
+"""`signver-keras evaluate`: run a protocol on a dataset, print a table, write JSON and plots."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from signver_keras.data.verification import (
+    SignatureRecord,
+    load_verification_data,
+    split_writers,
+)
+from signver_keras.evaluation.verification import summarize, trial_scores
+
+SPLIT_PARTS = ("train", "calibration", "test")
+
+
+def select_writers(
+    records: list[SignatureRecord], calibration: dict[str, Any] | None, subset: str | None
+) -> tuple[list[SignatureRecord], bool]:
+    """Keeps the writers of one part of the preset's recorded writer split.
+
+    Only datasets the preset was trained on are split; a dataset it never saw
+    is returned whole. Returns (records, whether the split was applied).
+    """
+    if subset is None or not records:
+        return records, False
+    if not calibration or "split" not in calibration:
+        raise ValueError("--subset needs a preset whose calibration records its writer split.")
+    if records[0].dataset not in calibration.get("datasets", []):
+        return records, False
+    parts = split_writers(records, calibration["split"], calibration["split_seed"])
+    return parts[SPLIT_PARTS.index(subset)], True
+
+
+def evaluate_verification(
+    extractor,
+    datasets: dict[str, list[SignatureRecord]],
+    references: int = 5,
+    seed: int = 0,
+    out_dir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Runs the verification protocol on each dataset at the extractor's stored threshold."""
+    threshold = (extractor.calibration or {}).get("threshold")
+    results, curves = {}, {}
+    for name, records in datasets.items():
+        start = time.perf_counter()
+        embeddings = extractor.embed([r.path for r in records])
+        seconds = time.perf_counter() - start
+        scores = trial_scores(records, embeddings, references, seed)
+        results[name] = {
+            **summarize(scores, threshold),
+            "writers": len({r.writer_id for r in records}),
+            "images": len(records),
+            "embed_images_per_second": round(len(records) / seconds, 1),
+        }
+        curves[name] = scores
+    report: dict[str, Any] = {
+        "task": "verification",
+        "references": references,
+        "seed": seed,
+        "threshold": threshold,
+        "results": results,
+    }
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        plots = {}
+        try:
+            from signver_keras.evaluation.plots import plot_verification_curves
+
+            for name, scores in curves.items():
+                plots[name] = str(
+                    plot_verification_curves(
+                        np.array(scores.genuine),
+                        {"skilled": np.array(scores.skilled), "random": np.array(scores.random)},
+                        threshold,
+                        out / f"{name.replace(':', '_')}_roc_det.png",
+                    )
+                )
+        except ImportError:
+            plots["note"] = "install matplotlib (pip install signver-keras[plots]) for plots"
+        report["plots"] = plots
+        (out / "verification.json").write_text(json.dumps(report, indent=2))
+    report["table"] = verification_table(report)
+    return report
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * value:.2f}" if isinstance(value, (int, float)) and np.isfinite(value) else "-"
+
+
+def verification_table(report: dict[str, Any]) -> str:
+    """Markdown table of a verification report (README and model cards embed it)."""
+    header = (
+        "| data | writers | EER skilled % | EER random % | FAR skilled % @thr | "
+        "FAR random % @thr | FRR % @thr | AUC skilled |\n|---|---|---|---|---|---|---|---|"
+    )
+    rows = []
+    for name, r in report["results"].items():
+        auc = r.get("auc_skilled")
+        rows.append(
+            f"| {name} | {r['writers']} | {_percent(r.get('eer_skilled'))} | "
+            f"{_percent(r.get('eer_random'))} | {_percent(r.get('far_skilled_at_threshold'))} | "
+            f"{_percent(r.get('far_random_at_threshold'))} | "
+            f"{_percent(r.get('frr_random_at_threshold', r.get('frr_skilled_at_threshold')))} | "
+            f"{auc:.3f} |"
+            if auc is not None
+            else f"| {name} | {r['writers']} | - | {_percent(r.get('eer_random'))} | - | "
+            f"{_percent(r.get('far_random_at_threshold'))} | "
+            f"{_percent(r.get('frr_random_at_threshold'))} | - |"
+        )
+    return "\n".join([header, *rows])
+
+
+def evaluate(
+    task: str,
+    preset: str,
+    data: Sequence[str],
+    out_dir: str | None = None,
+    references: int = 5,
+    seed: int = 0,
+    subset: str | None = None,
+) -> dict[str, Any]:
+    """Entry point of `signver-keras evaluate TASK --preset P --data LAYOUT:PATH ...`."""
+    if task != "verification":
+        raise ValueError(f"evaluate {task} is not available yet; only 'verification' is.")
+    import signver_keras as sv
+
+    extractor = sv.SignatureExtractor.from_preset(preset)
+    datasets = {}
+    for spec in data:
+        records, was_split = select_writers(
+            load_verification_data(spec), extractor.calibration, subset
+        )
+        datasets[Path(spec.partition(":")[2]).name + (f":{subset}" if was_split else "")] = records
+    report = evaluate_verification(extractor, datasets, references, seed, out_dir)
+    report["command"] = " ".join(
+        ["signver-keras evaluate verification", f"--preset {preset}"]
+        + [f"--data {spec}" for spec in data]
+        + ([f"--subset {subset}"] if subset else [])
+    )
+    return report
