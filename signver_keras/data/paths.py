@@ -7,7 +7,23 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: Environment variable that overrides the data folder.
+DATA_ENV_VAR = "SIGNVER_DATA"
+
 
 def data_root() -> Path:
-    """Folder holding the real datasets (never inside the repository: their licences forbid it)."""
-    return Path(os.environ.get("SIGNVER_DATA", REPO_ROOT.parent / "shared" / "data"))
+    """Folder holding the real datasets (never inside the repository: their licences forbid it).
+
+    `$SIGNVER_DATA` wins when set to a non-empty value (`~` is expanded); otherwise
+    `../shared/data` relative to the repository root. The folder may not exist.
+
+    Example:
+    ```python
+    from signver_keras.data.paths import data_root
+    manifest = data_root() / "tobacco800_signatures_valid" / "MANIFEST.csv"
+    ```
+    """
+    override = os.environ.get(DATA_ENV_VAR, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return REPO_ROOT.parent / "shared" / "data"
