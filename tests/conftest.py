@@ -1,0 +1,75 @@
+"""Shared pytest fixtures: tiny models, synthetic signatures, datasets, a local Hub."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+import signver_keras as sv  # noqa: E402
+from signver_keras.data.paths import data_root  # noqa: E402
+from tests.hub_server import hub_env_fixture, local_hub_fixture  # noqa: E402
+
+
+def draw_scribble(seed: int, size: tuple[int, int] = (160, 80)) -> np.ndarray:
+    """A synthetic signature: random dark strokes on white paper, uint8 grayscale (H, W)."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(2, 5))):
+        points = [
+            (float(rng.uniform(5, width - 5)), float(rng.uniform(5, height - 5)))
+            for _ in range(int(rng.integers(4, 9)))
+        ]
+        draw.line(points, fill=int(rng.integers(0, 60)), width=int(rng.integers(1, 4)))
+    return np.asarray(image, np.uint8)
+
+
+@pytest.fixture(scope="session")
+def scribbles() -> list[np.ndarray]:
+    """Eight synthetic signatures of a few different sizes."""
+    sizes = [(160, 80), (200, 90), (120, 60), (240, 100)]
+    return [draw_scribble(seed, sizes[seed % len(sizes)]) for seed in range(8)]
+
+
+@pytest.fixture(scope="session")
+def tiny_extractor():
+    """A small, randomly initialised extractor calibrated at threshold 0.5."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    backbone = sv.models.SignatureExtractorBackbone(
+        image_shape=(32, 64, 1), stem_filters=8, stage_filters=(8, 16), embedding_dim=16
+    )
+    preprocessor = sv.models.SignatureExtractorPreprocessor(target_size=(32, 64))
+    return sv.SignatureExtractor(
+        backbone=backbone,
+        preprocessor=preprocessor,
+        calibration={"threshold": 0.5, "rule": "test", "references": 3, "source": "tests"},
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The real datasets (../shared/data or $SIGNVER_DATA); skips where they are absent."""
+    root = data_root()
+    if not root.is_dir():
+        pytest.skip(f"real datasets not found at {root} (set SIGNVER_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def local_hub():
+    """A running olah server (real Hub HTTP API on 127.0.0.1); skips if it cannot start."""
+    yield from local_hub_fixture()
+
+
+@pytest.fixture
+def hub_env(monkeypatch, tmp_path):
+    """`hub_env.use(url, offline=False)`: HF_ENDPOINT, fresh HF_HOME, constants reloaded."""
+    yield from hub_env_fixture(monkeypatch, tmp_path)

@@ -1,0 +1,44 @@
+"""Error rates must match their definitions; the protocol must keep its trial counts."""
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from signver_keras.data.verification import SignatureRecord
+from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
+from signver_keras.evaluation.verification import summarize, trial_scores
+
+
+def test_eer_and_auc_of_two_gaussians_match_theory():
+    rng = np.random.default_rng(0)
+    positives, negatives = rng.normal(1, 1, 20000), rng.normal(0, 1, 20000)
+    eer, threshold = equal_error_rate(positives, negatives)
+    assert eer == pytest.approx(norm.cdf(-0.5), abs=0.01)
+    assert threshold == pytest.approx(0.5, abs=0.05)
+    assert auc(positives, negatives) == pytest.approx(norm.cdf(1 / np.sqrt(2)), abs=0.01)
+
+
+def test_perfect_separation_and_rates_at_a_threshold():
+    assert equal_error_rate([2.0, 3.0], [0.0, 1.0])[0] == 0.0
+    assert rates_at([0.9, 0.4], [0.1, 0.6], 0.5) == {"far": 0.5, "frr": 0.5, "accuracy": 0.5}
+    assert auc([1.0], [1.0]) == 0.5
+
+
+def test_protocol_counts_trials_per_writer():
+    records = [SignatureRecord(f"{w}{i}", w, True) for w in "ab" for i in range(7)]
+    records += [SignatureRecord(f"af{i}", "a", False) for i in range(3)]
+    embeddings = np.eye(len(records), dtype=np.float32)
+    scores = trial_scores(records, embeddings, references=5)
+    assert len(scores.genuine) == 2 * 2  # 7 genuine - 5 references, two writers
+    assert len(scores.skilled) == 3
+    assert len(scores.random) == 7 + 7
+    summary = summarize(scores, threshold=0.5)
+    assert summary["far_random_at_threshold"] == 0.0
+
+
+def test_protocol_is_reproducible():
+    rng = np.random.default_rng(1)
+    records = [SignatureRecord(f"{w}{i}", w, i % 4 != 0) for w in "abc" for i in range(12)]
+    embeddings = rng.normal(size=(len(records), 8)).astype(np.float32)
+    first = trial_scores(records, embeddings, seed=3)
+    assert first.genuine == trial_scores(records, embeddings, seed=3).genuine

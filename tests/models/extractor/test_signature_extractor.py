@@ -1,0 +1,85 @@
+"""SignatureExtractor: embedding contract, preprocessing and preset round trip."""
+
+import numpy as np
+import pytest
+
+import signver_keras as sv
+from signver_keras.models.extractor.signature_extractor_preprocessor import normalize_signature
+
+
+def test_embed_returns_unit_norm_float32_tagged_with_the_model(tiny_extractor, scribbles):
+    embeddings = tiny_extractor.embed(scribbles, batch_size=4)
+    assert embeddings.shape == (len(scribbles), 16)
+    assert embeddings.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+    assert embeddings.extractor_id == tiny_extractor.fingerprint()
+    assert tiny_extractor.embed(scribbles[0]).shape == (1, 16)
+
+
+def test_batch_size_does_not_change_results(tiny_extractor, scribbles):
+    np.testing.assert_allclose(
+        tiny_extractor.embed(scribbles, batch_size=1),
+        tiny_extractor.embed(scribbles, batch_size=64),
+        atol=1e-5,
+    )
+
+
+def test_paper_tone_and_ink_darkness_do_not_change_the_input(scribbles):
+    gray = scribbles[1].astype(np.float32)
+    darker_paper = np.clip(gray * 0.8, 0, 255).astype(np.uint8)  # grey paper, same strokes
+    base = normalize_signature(scribbles[1], (32, 64))
+    np.testing.assert_allclose(normalize_signature(darker_paper, (32, 64)), base, atol=0.08)
+    assert base.max() > 0.85  # strokes stretched to full darkness (blurred by the resize)
+
+
+def test_blank_image_embeds_without_error(tiny_extractor):
+    assert tiny_extractor.embed(np.full((40, 80), 255, np.uint8)).shape == (1, 16)
+
+
+def test_preset_round_trip_is_exact_and_keeps_calibration(tiny_extractor, scribbles, tmp_path):
+    tiny_extractor.save_to_preset(tmp_path / "extractor")
+    assert (tmp_path / "extractor" / "README.md").exists()
+    loaded = sv.SignatureExtractor.from_preset(tmp_path / "extractor")
+    np.testing.assert_array_equal(loaded.embed(scribbles), tiny_extractor.embed(scribbles))
+    assert loaded.calibration == tiny_extractor.calibration
+    assert loaded.fingerprint() == tiny_extractor.fingerprint()
+
+
+def test_failed_save_keeps_the_previous_preset(tiny_extractor, tmp_path, monkeypatch):
+    tiny_extractor.save_to_preset(tmp_path / "extractor")
+    before = sorted(p.name for p in (tmp_path / "extractor").iterdir())
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sv.models.SignatureExtractorBackbone, "save_to_preset", broken)
+    with pytest.raises(OSError, match="disk full"):
+        tiny_extractor.save_to_preset(tmp_path / "extractor")
+    assert sorted(p.name for p in (tmp_path / "extractor").iterdir()) == before
+    assert sv.SignatureExtractor.from_preset(tmp_path / "extractor") is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["extractor"]
+
+
+def test_unknown_preset_lists_the_available_ones():
+    with pytest.raises(sv.PresetNotFoundError, match="Available extractor presets"):
+        sv.SignatureExtractor.from_preset("signver_extractor_huge")
+
+
+def test_folder_without_config_is_not_a_preset(tmp_path):
+    with pytest.raises(sv.PresetNotFoundError, match="no config.json"):
+        sv.SignatureExtractor.from_preset(tmp_path)
+
+
+def test_preset_with_code_is_refused(tiny_extractor, tmp_path):
+    import json
+
+    import keras
+
+    # A tampered task.json whose preprocessor is a Python lambda: safe mode refuses it.
+    tiny_extractor.save_to_preset(tmp_path / "p")
+    task = json.loads((tmp_path / "p" / "task.json").read_text())
+    lambda_layer = keras.layers.Lambda(lambda x: x * 2)
+    task["config"]["preprocessor"] = keras.saving.serialize_keras_object(lambda_layer)
+    (tmp_path / "p" / "task.json").write_text(json.dumps(task))
+    with pytest.raises(ValueError, match="(?i)lambda"):
+        sv.SignatureExtractor.from_preset(tmp_path / "p")
