@@ -29,6 +29,26 @@ HF_PREFIX = "hf://"
 MODEL_CARD_FILE = "README.md"
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Network failures as raised by huggingface_hub's HTTP client.
+
+    Depending on its version huggingface_hub uses `requests` (errors derive from
+    OSError), `httpx` or `httpx2`, whose connection errors and timeouts are
+    *not* OSError.
+    """
+    errors: list[type[BaseException]] = [OSError]
+    for module_name in ("httpx2", "httpx"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        errors.append(module.TransportError)
+    return tuple(errors)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
+
+
 def parse_hf_handle(handle: str) -> tuple[str, str | None]:
     """Splits 'hf://org/name@revision' into ('org/name', 'revision' or None)."""
     repo = handle.removeprefix(HF_PREFIX)
@@ -55,8 +75,11 @@ def download_preset(handle: str) -> str:
     try:
         return huggingface_hub.snapshot_download(repo_id=repo_id, revision=revision)
     except RepositoryNotFoundError as error:
+        # Some Hub-compatible servers (e.g. olah mirrors) also answer an unknown
+        # revision of an existing repository this way, so name the revision too.
+        at = f" at revision '{revision}'" if revision else ""
         raise PresetNotFoundError(
-            f"No model repository '{repo_id}' on {constants.ENDPOINT} (or it is private: "
+            f"No model repository '{repo_id}'{at} on {constants.ENDPOINT} (or it is private: "
             "log in with `hf auth login` or set HF_TOKEN)."
         ) from error
     except RevisionNotFoundError as error:
@@ -65,7 +88,7 @@ def download_preset(handle: str) -> str:
         ) from error
     except HFValidationError as error:
         raise PresetNotFoundError(f"Invalid Hugging Face handle '{handle}': {error}") from error
-    except (LocalEntryNotFoundError, EntryNotFoundError, OSError) as error:
+    except (LocalEntryNotFoundError, EntryNotFoundError, *_TRANSPORT_ERRORS) as error:
         # snapshot_download reports an unreachable endpoint as a missing cache entry.
         raise HubUnavailableError(
             f"Could not download '{handle}' from {constants.ENDPOINT}: {error}. "
@@ -87,7 +110,7 @@ def upload_folder(folder: str | os.PathLike, repo_id: str, private: bool = False
         )
     except HFValidationError as error:
         raise ValueError(f"Invalid Hugging Face repository id '{repo_id}': {error}") from error
-    except OSError as error:
+    except _TRANSPORT_ERRORS as error:
         raise HubUnavailableError(
             f"Could not upload to '{repo_id}' on {constants.ENDPOINT}: {error}"
         ) from error

@@ -77,9 +77,15 @@ class SignverTask(keras_hub.models.Task):
         Returns:
             The repository URL. Load it back with `from_preset("hf://org/name")`.
         """
+        name = repo_id.split("/")[-1]
+        if description is None:
+            description = presets.declared_description(name)
         with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / repo_id.split("/")[-1]
+            folder = Path(tmp) / name
             self.save_to_preset(folder, description=description)
+            # The card's "How to load" must name the Hub handle: a bare folder
+            # name would not load for someone who finds the model on the Hub.
+            write_model_card(folder, f"{hub.HF_PREFIX}{repo_id}", self.family, description)
             return hub.upload_folder(folder, repo_id, private=private)
 
     def _forward(self, batch):
