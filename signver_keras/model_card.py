@@ -112,3 +112,37 @@ def write_model_card(
     path = Path(preset_dir) / "README.md"
     path.write_text(render_model_card(preset_dir, name, family, description))
     return path
+
+
+def render_pipeline_card(name: str, stages: dict[str, str]) -> str:
+    """README.md of a pipeline preset: which stage folders it holds and how to load it."""
+    front = {
+        "library_name": "keras-hub",
+        "license": "apache-2.0",
+        "tags": ["keras", "signature-verification", "signver-keras", "pipeline"],
+    }
+    rows = [f"- `{stage}/`: see its own README.md" for stage in stages]
+    return "\n".join(
+        [
+            "---",
+            yaml.safe_dump(front, sort_keys=False).strip(),
+            "---",
+            f"# {name}",
+            "",
+            "A signver-keras verification pipeline (detect -> clean -> embed -> verify).",
+            "",
+            *rows,
+            "",
+            "## Intended use",
+            "",
+            INTENDED_USE,
+            "",
+            "## How to load",
+            "",
+            "```python",
+            "import signver_keras as sv",
+            f'verifier = sv.SignatureVerifier.from_preset("{name}")',
+            "```",
+            "",
+        ]
+    )

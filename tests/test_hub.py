@@ -209,11 +209,6 @@ def test_pipeline_round_trip_through_the_hub(local_hub, hub_env, tmp_path, scrib
     assert result.score == pytest.approx(verifier.verify(scribbles[0], scribbles[1:3]).score)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.json does not store the matcher: a loaded pipeline falls back to the "
-    "extractor's calibrated threshold (or to none), not the threshold it was saved with",
-)
 def test_pipeline_keeps_its_matcher_threshold(local_hub, hub_env, tmp_path):
     verifier = sv.SignatureVerifier(extractor=make_extractor(5), matcher=sv.Matcher(0.75))
     verifier.save_to_preset(tmp_path / "pipeline")

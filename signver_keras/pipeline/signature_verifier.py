@@ -16,6 +16,7 @@ from signver_keras import hub, presets
 from signver_keras.embeddings import Embeddings
 from signver_keras.errors import EmptyReferencesError, PresetNotFoundError
 from signver_keras.images import ImageInput, load_image, load_images
+from signver_keras.model_card import render_pipeline_card
 from signver_keras.models.matcher.matcher import Matcher, Verification
 
 PIPELINE_FILE = "pipeline.json"
@@ -104,7 +105,8 @@ class SignatureVerifier:
 
         `pipeline.json` names a preset per stage (`detector`, `cleaner`,
         `extractor`): a bundled name, a Hub handle, or a folder relative to the
-        pipeline's own folder. Keyword overrides replace a stage: pass a model,
+        pipeline's own folder; an optional `matcher` entry holds the decision
+        threshold (else the extractor's calibrated threshold is used). Keyword overrides replace a stage: pass a model,
         another preset name, or None to skip that stage (e.g. `cleaner=None`).
         """
         folder = presets.resolve(preset, "pipeline")
@@ -127,7 +129,10 @@ class SignatureVerifier:
                 local = Path(folder) / choice
                 choice = stage_cls.from_preset(str(local) if local.is_dir() else choice)
             stages[stage] = choice
-        return cls(matcher=overrides.get("matcher"), **stages)
+        matcher = overrides.get("matcher")
+        if matcher is None and "matcher" in spec:
+            matcher = Matcher(spec["matcher"]["threshold"], spec["matcher"].get("calibration"))
+        return cls(matcher=matcher, **stages)
 
     def save_to_preset(self, preset_dir: str | os.PathLike) -> None:
         """Writes `pipeline.json` and one sub-folder per stage; loads back with `from_preset`."""
@@ -139,7 +144,15 @@ class SignatureVerifier:
                 if model is not None:
                     model.save_to_preset(folder / stage)
                     spec[stage] = stage
+            if self.matcher is not None:
+                spec["matcher"] = {
+                    "threshold": self.matcher.threshold,
+                    "calibration": self.matcher.calibration,
+                }
             (folder / PIPELINE_FILE).write_text(json.dumps(spec, indent=2))
+            stages = {stage: spec[stage] for stage in STAGES if stage in spec}
+            card = render_pipeline_card(Path(preset_dir).name, stages)
+            (folder / hub.MODEL_CARD_FILE).write_text(card)
 
         hub.atomic_save(preset_dir, write)
 
