@@ -106,8 +106,9 @@ class SignatureVerifier:
         `pipeline.json` names a preset per stage (`detector`, `cleaner`,
         `extractor`): a bundled name, a Hub handle, or a folder relative to the
         pipeline's own folder; an optional `matcher` entry holds the decision
-        threshold (else the extractor's calibrated threshold is used). Keyword overrides replace a stage: pass a model,
-        another preset name, or None to skip that stage (e.g. `cleaner=None`).
+        threshold (else the extractor's calibrated threshold is used). Keyword
+        overrides replace a stage: pass a model, another preset name, or None to
+        skip that stage (e.g. `cleaner=None`).
         """
         folder = presets.resolve(preset, "pipeline")
         if folder.startswith(hub.HF_PREFIX):
