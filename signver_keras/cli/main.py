@@ -159,6 +159,68 @@ def cmd_verify(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    import signver_keras as sv
+    from signver_keras import samples
+    from signver_keras.visualize import draw_detections
+
+    verifier = sv.SignatureVerifier.from_preset(args.preset)
+    page = verifier.detector.detect(samples.DOCUMENT)[0]
+    draw_detections(samples.DOCUMENT, page, args.out)
+    found = verifier.find_signatures(samples.DOCUMENT)
+    verdicts = {
+        name: verifier.verify(query, samples.REFERENCES)
+        for name, query in (("genuine", samples.QUERY_GENUINE), ("forgery", samples.QUERY_FORGERY))
+    }
+    signed = [verifier.verify(crop, samples.REFERENCES) for crop in found.crops]
+    payload = {
+        "document": str(samples.DOCUMENT),
+        "overlay": str(args.out),
+        "detections": [
+            {"class": n, "score": round(float(s), 3), "box": [round(float(v)) for v in b]}
+            for b, s, n in zip(page["boxes"], page["scores"], page["names"], strict=True)
+        ],
+        "verify": {
+            k: {
+                "accepted": v.accepted,
+                "score": round(v.score, 4),
+                "threshold": round(v.threshold, 4),
+            }
+            for k, v in verdicts.items()
+        },
+        "signatures_on_page_matching_references": [
+            {
+                "box": [round(float(v)) for v in box],
+                "accepted": r.accepted,
+                "score": round(r.score, 4),
+            }
+            for box, r in zip(found.boxes, signed, strict=True)
+        ],
+    }
+
+    def human() -> str:
+        lines = [
+            f"Detections on {samples.DOCUMENT.name} (overlay: {args.out}):",
+            _table(payload["detections"], ["class", "score", "box"]),
+            "",
+        ]
+        for name, v in verdicts.items():
+            word = "ACCEPTED" if v.accepted else "REJECTED"
+            lines.append(
+                f"verify {name:8s} query vs 3 references: {word} (score {v.score:.3f}, "
+                f"threshold {v.threshold:.3f})"
+            )
+        for row in payload["signatures_on_page_matching_references"]:
+            word = "matches" if row["accepted"] else "does not match"
+            lines.append(
+                f"signature on page at {row['box']} {word} the references "
+                f"(score {row['score']:.3f})"
+            )
+        return "\n".join(lines)
+
+    _emit(args, payload, human)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from signver_keras.evaluation.runner import evaluate
 
@@ -208,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--preset", default="signver_base", help="pipeline preset")
     verify.add_argument("--no-clean", action="store_true", help="skip the cleaner")
     verify.set_defaults(run=cmd_verify)
+
+    demo = commands.add_parser("demo", help="run the pipeline on the bundled sample page")
+    demo.add_argument("--out", default="demo_overlay.png", help="overlay PNG to write")
+    demo.add_argument("--preset", default="signver_base", help="pipeline preset")
+    demo.set_defaults(run=cmd_demo)
 
     evaluate = commands.add_parser("evaluate", help="measure a preset on a dataset")
     evaluate.add_argument("task", choices=["verification", "detection", "cleaning"])
