@@ -88,6 +88,12 @@ class SignverTask(keras_hub.models.Task):
             write_model_card(folder, f"{hub.HF_PREFIX}{repo_id}", self.family, description)
             return hub.upload_folder(folder, repo_id, private=private)
 
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        # The preprocessors are numpy/PIL (per-image sizes, ink crops, letterbox
+        # bookkeeping) and cannot run inside a tf.data map, so `fit`, `evaluate`
+        # and `predict` take batches the preprocessor already produced.
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
     def _forward(self, batch):
-        """Runs the network on an already preprocessed batch (skipping `preprocess_samples`)."""
-        return keras.Model.predict_on_batch(self, batch)
+        """Runs the network on one preprocessed batch."""
+        return self.predict_on_batch(batch)

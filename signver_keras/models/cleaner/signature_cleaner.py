@@ -81,11 +81,6 @@ class SignatureCleaner(SignverTask):
             loss = SignatureCleanerLoss()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def preprocess_samples(self, x, y=None, sample_weight=None):
-        # The preprocessor is numpy (PIL resizing, per-image sizes) and cannot run
-        # inside a tf.data map: fit / evaluate / predict take preprocessed batches.
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
     def clean(self, images: ImageInput | list[ImageInput], batch_size: int = 8) -> list[np.ndarray]:
         """Keeps only the signature ink of one or more images.
 

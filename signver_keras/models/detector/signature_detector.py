@@ -148,11 +148,6 @@ class SignatureDetector(SignverTask):
             loss = SignatureDetectorLoss()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def preprocess_samples(self, x, y=None, sample_weight=None):
-        # The preprocessor is numpy (PIL resizing, box bookkeeping) and cannot run
-        # inside a tf.data map: fit / evaluate / predict take preprocessed batches.
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
     @property
     def image_size(self) -> int:
         return int(self.backbone.image_shape[0])
