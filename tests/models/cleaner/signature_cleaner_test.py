@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -8,6 +5,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
+from tests.cross_backend import run_in_other_backend
 
 
 def tiny_cleaner(max_side=64) -> sv.SignatureCleaner:
@@ -99,23 +97,16 @@ CROSS_BACKEND_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.cross_backend
 def test_other_backend_gives_same_outputs(cleaner, tmp_path):
-    other = "tensorflow" if keras.backend.backend() == "jax" else "jax"
     cleaner.save_to_preset(tmp_path / "cleaner")
     crops = np.stack([crop(seed=3), crop(seed=4)])
     np.save(tmp_path / "crops.npy", crops)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CROSS_BACKEND_SCRIPT,
-            str(tmp_path / "cleaner"),
-            str(tmp_path / "crops.npy"),
-            str(tmp_path / "out.npz"),
-        ],
-        env={**os.environ, "KERAS_BACKEND": other},
-        check=True,
-        capture_output=True,
+    run_in_other_backend(
+        CROSS_BACKEND_SCRIPT,
+        str(tmp_path / "cleaner"),
+        str(tmp_path / "crops.npy"),
+        str(tmp_path / "out.npz"),
     )
     theirs = np.load(tmp_path / "out.npz")
     batch, _ = cleaner.preprocessor.prepare(list(crops))

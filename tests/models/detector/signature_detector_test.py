@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -8,6 +5,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
+from tests.cross_backend import run_in_other_backend
 
 
 def tiny_detector(**kwargs) -> sv.SignatureDetector:
@@ -125,24 +123,13 @@ CROSS_BACKEND_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.cross_backend
 def test_other_backend_gives_same_outputs(detector, tmp_path):
-    other = "tensorflow" if keras.backend.backend() == "jax" else "jax"
     detector.save_to_preset(tmp_path / "det")
     pages = np.stack([page(seed=3), page(seed=4)])
     np.save(tmp_path / "pages.npy", pages)
-    env = {**os.environ, "KERAS_BACKEND": other}
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CROSS_BACKEND_SCRIPT,
-            str(tmp_path / "det"),
-            str(tmp_path / "pages.npy"),
-            str(tmp_path / "out.npz"),
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
+    run_in_other_backend(
+        CROSS_BACKEND_SCRIPT, tmp_path / "det", tmp_path / "pages.npy", tmp_path / "out.npz"
     )
     theirs = np.load(tmp_path / "out.npz")
     batch, _ = detector.preprocessor.letterbox(list(pages))

@@ -83,3 +83,21 @@ def test_preset_with_code_is_refused(tiny_extractor, tmp_path):
     (tmp_path / "p" / "task.json").write_text(json.dumps(task))
     with pytest.raises(ValueError, match="(?i)lambda"):
         sv.SignatureExtractor.from_preset(tmp_path / "p")
+
+
+@pytest.mark.cross_backend
+def test_other_backend_gives_the_same_embeddings(tiny_extractor, scribbles, tmp_path):
+    from tests.cross_backend import run_in_other_backend
+
+    tiny_extractor.save_to_preset(tmp_path / "extractor")
+    np.save(tmp_path / "images.npy", np.stack([scribbles[0], scribbles[0][::-1]]))
+    script = (
+        "import sys, numpy as np, signver_keras as sv; "
+        "e = sv.SignatureExtractor.from_preset(sys.argv[1]); "
+        "np.save(sys.argv[3], e.embed(list(np.load(sys.argv[2]))))"
+    )
+    run_in_other_backend(
+        script, tmp_path / "extractor", tmp_path / "images.npy", tmp_path / "o.npy"
+    )
+    ours = tiny_extractor.embed([scribbles[0], scribbles[0][::-1]])
+    np.testing.assert_allclose(np.load(tmp_path / "o.npy"), ours, atol=1e-5)
