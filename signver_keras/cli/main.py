@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these writers of the preset's recorded writer split",
     )
     evaluate.set_defaults(run=cmd_evaluate)
+
+    from signver_keras.cli.synth import add_synth_parser
+
+    add_synth_parser(commands)
     return parser
 
 

@@ -19,6 +19,7 @@ print(page.image.shape, page.boxes, [CLASS_NAMES[i] for i in page.labels])
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -650,6 +651,7 @@ def generate_pages(
     size: tuple[int, int] = (1100, 850),
     signature_pool: list[np.ndarray] | None = None,
     image_format: str = "png",
+    on_page: Callable[[int], None] | None = None,
 ) -> list[DetectionRecord]:
     """Writes `n` pages as a YOLO folder plus a COCO json.
 
@@ -657,6 +659,8 @@ def generate_pages(
     `out_dir/data.yaml`, `out_dir/annotations.coco.json`. Page `i` is
     `generate_page(seed_i)` with `seed_i` derived from (`seed`, `i`), so any page
     can be regenerated alone.
+
+    `on_page(index)`, when given, is called after each page is written (progress bars).
 
     Returns:
         The `DetectionRecord`s written.
@@ -678,6 +682,8 @@ def generate_pages(
         Image.fromarray(page.image).save(path, **options)
         height, width = page.image.shape
         records.append(DetectionRecord(str(path), page.boxes, page.labels, width, height))
+        if on_page is not None:
+            on_page(index)
     write_yolo(records, out_dir, class_names=CLASS_NAMES)
     write_coco(records, out_dir / "annotations.coco.json", CLASS_NAMES)
     return records

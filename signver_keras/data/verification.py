@@ -121,7 +121,9 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
     """Loads records from a `LAYOUT:PATH` string.
 
     Layouts: `manifest:FOLDER` (a folder with MANIFEST.csv, as in ../shared/data),
-    `csv:FILE` (columns path, writer_id, label).
+    `csv:FILE` (columns path, writer_id, label), and the published collections'
+    own folder layouts (`cedar`, `sigcomp2011`, `bhsig260`, `gpds`,
+    `gpds_synthetic`, `mcyt75`; see `verification_layouts`).
     """
     layout, sep, path = spec.partition(":")
     if not sep:
@@ -130,4 +132,9 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
         return read_csv(Path(path) / "MANIFEST.csv", dataset=Path(path).name)
     if layout == "csv":
         return read_csv(path)
-    raise DatasetLayoutError(f"Unknown layout '{layout}' in '{spec}'. Known: manifest, csv.")
+    from signver_keras.data.verification_layouts import LAYOUT_LOADERS, load_records
+
+    if layout in LAYOUT_LOADERS:
+        return load_records(layout, path)
+    known = ", ".join(["manifest", "csv", *sorted(LAYOUT_LOADERS)])
+    raise DatasetLayoutError(f"Unknown layout '{layout}' in '{spec}'. Known: {known}.")
