@@ -34,7 +34,11 @@ def _affine_transforms(batch_size: tf.Tensor, height: int, width: int, strength:
 
 
 def augment_signatures(images: tf.Tensor, strength: float = 1.0) -> tf.Tensor:
-    """Randomly perturbs a float batch (N, H, W, 1) of ink intensities."""
+    """Randomly perturbs a float batch (N, H, W, 1) of ink intensities.
+
+    `strength` scales every change: 1 is the training default, 0 leaves the
+    batch unchanged (up to float rounding of the identity warp).
+    """
     shape = tf.shape(images)
     batch_size, height, width = shape[0], images.shape[1], images.shape[2]
     images = tf.raw_ops.ImageProjectiveTransformV3(
@@ -45,14 +49,19 @@ def augment_signatures(images: tf.Tensor, strength: float = 1.0) -> tf.Tensor:
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
-    # Pen width: dilate a third of the batch, erode a sixth (erosion can break thin strokes).
+    # Pen width: dilate a third of the batch, erode a sixth (erosion can break thin
+    # strokes); like every change here it scales with `strength` (0: identity).
     choice = tf.random.uniform([batch_size, 1, 1, 1])
     dilated = tf.nn.max_pool2d(images, 3, 1, "SAME")
     eroded = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
-    images = tf.where(choice < 0.33, dilated, tf.where(choice > 0.83, eroded, images))
+    images = tf.where(
+        choice < 0.33 * strength,
+        dilated,
+        tf.where(choice > 1.0 - 0.17 * strength, eroded, images),
+    )
     # Ink darkness: gamma and gain, keeping the zero background at zero.
     gamma = tf.exp(tf.random.uniform([batch_size, 1, 1, 1], -0.4, 0.4) * strength)
-    gain = tf.random.uniform([batch_size, 1, 1, 1], 0.75, 1.0)
+    gain = 1.0 - 0.25 * strength * tf.random.uniform([batch_size, 1, 1, 1])
     return tf.clip_by_value(tf.pow(tf.maximum(images, 1e-6), gamma) * gain, 0.0, 1.0) * tf.cast(
         images > 1e-3, images.dtype
     )

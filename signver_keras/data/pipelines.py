@@ -126,9 +126,8 @@ def augment_numpy(
     The numpy twin of `augmentation.augment_signatures`: per image an affine change
     of pose and size (bilinear, zero fill), pen width by 3x3 dilation (a third of
     the images) or 2x2 erosion (a sixth), then ink darkness by gamma and gain,
-    keeping the background at zero. At `strength=1` the distributions match the
-    TensorFlow version; here `strength` also scales the pen-width probabilities
-    and the gain, so `strength=0` returns the batch unchanged.
+    keeping the background at zero. The distributions match the TensorFlow
+    version at every `strength`; `strength=0` returns the batch unchanged.
 
     Args:
         images: float array `(N, H, W, 1)` (or `(N, H, W)`) in [0, 1].
