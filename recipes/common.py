@@ -12,6 +12,9 @@ from typing import Any
 import keras
 import yaml
 
+from signver_keras.data.paths import data_root
+from signver_keras.data.verification import SignatureRecord, read_csv, split_writers
+
 DEFAULT_RUNS_DIR = Path(
     os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
 )
@@ -44,6 +47,26 @@ def run_dir(args: argparse.Namespace) -> Path:
     folder = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS_DIR / Path(args.config).stem
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
+    """Writer-disjoint train / calibration / test records, plus test-only datasets.
+
+    Every recipe that trains on the real datasets uses this split with the same
+    `data.split` and `data.split_seed`, so no model trains on the writers that
+    another model is calibrated or tested on.
+    """
+    parts: dict[str, list[SignatureRecord]] = {"train": [], "calibration": [], "test": []}
+    data = config["data"]
+    for name in data["datasets"]:
+        records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+        for key, part in zip(
+            parts, split_writers(records, data["split"], data["split_seed"]), strict=True
+        ):
+            parts[key] += part
+    for name in data.get("test_only", []):
+        parts[f"test:{name}"] = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+    return parts
 
 
 class ResumableCheckpoint(keras.callbacks.Callback):

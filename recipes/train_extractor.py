@@ -34,6 +34,7 @@ from recipes.common import (  # noqa: E402
     ResumableCheckpoint,
     TimeBudget,
     load_config,
+    load_split,
     parse_args,
     run_dir,
 )
@@ -42,8 +43,6 @@ from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
     SignatureRecord,
     load_verification_data,
-    read_csv,
-    split_writers,
 )
 from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
@@ -87,21 +86,6 @@ class CosineMarginHead(layers.Layer):
             "scale": self.scale,
             "margin": self.margin,
         }
-
-
-def load_split(config: dict) -> dict[str, list[SignatureRecord]]:
-    """Writer-disjoint train / calibration / test records, plus test-only datasets."""
-    parts = {"train": [], "calibration": [], "test": []}
-    data = config["data"]
-    for name in data["datasets"]:
-        records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
-        for key, part in zip(
-            parts, split_writers(records, data["split"], data["split_seed"]), strict=True
-        ):
-            parts[key] += part
-    for name in data.get("test_only", []):
-        parts[f"test:{name}"] = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
-    return parts
 
 
 def preprocessed(records: list[SignatureRecord], target_size: tuple[int, int]) -> np.ndarray:

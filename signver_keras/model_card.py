@@ -45,6 +45,24 @@ def _model_index(name: str, task: str, metrics: dict[str, Any]) -> list[dict[str
     return [{"name": name, "results": results}] if results else []
 
 
+def _protocol_details(metrics: dict[str, Any]) -> str:
+    """The protocol settings a report's table depends on, as a parenthetical."""
+    if metrics.get("task") == "cleaning":
+        details = (
+            f"{metrics.get('pairs_per_dataset', '?')} held-out (noisy, clean) pairs per dataset"
+        )
+        if metrics.get("extractor"):
+            details += (
+                f"; verification with `{metrics['extractor']}`, "
+                f"{metrics.get('references', '?')} references per writer"
+            )
+        return f" ({details})"
+    return (
+        f" ({metrics.get('references', '?')} references per writer, threshold "
+        f"{metrics.get('threshold')})"
+    )
+
+
 def render_model_card(preset_dir: str | Path, name: str, family: str, description: str) -> str:
     """Renders README.md for a saved preset folder from the files inside it."""
     folder = Path(preset_dir)
@@ -88,9 +106,9 @@ def render_model_card(preset_dir: str | Path, name: str, family: str, descriptio
         lines += [
             "## Evaluation",
             "",
-            f"Produced by `{metrics.get('command', 'signver-keras evaluate')}` "
-            f"({metrics.get('references', '?')} references per writer, threshold "
-            f"{metrics.get('threshold')}).",
+            f"Produced by `{metrics.get('command', 'signver-keras evaluate')}`"
+            + _protocol_details(metrics)
+            + ".",
             "",
             metrics.get("table")
             or "```json\n" + json.dumps(metrics.get("results"), indent=2) + "\n```",

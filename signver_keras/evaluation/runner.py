@@ -127,10 +127,26 @@ def evaluate(
     references: int = 5,
     seed: int = 0,
     subset: str | None = None,
+    extractor_preset: str | None = "signver_extractor_base",
+    pairs: int = 40,
+    max_writers: int | None = None,
 ) -> dict[str, Any]:
-    """Entry point of `signver-keras evaluate TASK --preset P --data LAYOUT:PATH ...`."""
+    """Entry point of `signver-keras evaluate TASK --preset P --data LAYOUT:PATH ...`.
+
+    For `cleaning`, `extractor_preset` (the extractor of the verification
+    comparison), `pairs` and `max_writers` are passed to
+    `signver_keras.evaluation.cleaning.evaluate_cleaning_preset`.
+    """
+    if task == "cleaning":
+        from signver_keras.evaluation.cleaning import evaluate_cleaning_preset
+
+        return evaluate_cleaning_preset(
+            preset, data, out_dir, references, seed, subset, extractor_preset, pairs, max_writers
+        )
     if task != "verification":
-        raise ValueError(f"evaluate {task} is not available yet; only 'verification' is.")
+        raise ValueError(
+            f"evaluate {task} is not available yet; only 'verification' and 'cleaning' are."
+        )
     import signver_keras as sv
 
     extractor = sv.SignatureExtractor.from_preset(preset)
