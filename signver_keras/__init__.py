@@ -26,6 +26,7 @@ from signver_keras.errors import (  # noqa: E402
     PresetNotFoundError,
     SignverError,
 )
+from signver_keras.gallery import SignatureGallery  # noqa: E402
 from signver_keras.images import load_image, load_images  # noqa: E402
 from signver_keras.models import (  # noqa: E402
     SignatureCleaner,
@@ -57,6 +58,7 @@ __all__ = [
     "SignatureCleaner",
     "SignatureDetector",
     "SignatureExtractor",
+    "SignatureGallery",
     "SignatureVerifier",
     "SignverError",
     "Verification",

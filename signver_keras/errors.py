@@ -56,3 +56,27 @@ class AnnotationFormatError(SignverError, ValueError):
         super().__init__(where + message)
         self.path = path
         self.line = line
+
+
+class GalleryError(SignverError, ValueError):
+    """A gallery cannot be opened or changed as asked (base of the gallery errors)."""
+
+
+class NotAGalleryError(GalleryError):
+    """A database exists but is not a signver-keras gallery (or the file is not a database)."""
+
+
+class GallerySchemaError(GalleryError):
+    """A gallery's schema version is unknown to this version of signver-keras."""
+
+
+class PersonNotFoundError(GalleryError, LookupError):
+    """No person with this id is enrolled in the gallery."""
+
+
+class DuplicateReferenceError(GalleryError):
+    """The same image (same pixels) was enrolled twice for the same person."""
+
+
+class GalleryExtractorMismatchError(EmbeddingMismatchError, GalleryError):
+    """The gallery's embeddings come from another extractor; run `reembed()` first."""

@@ -293,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     from signver_keras.cli.synth import add_synth_parser
 
     add_synth_parser(commands)
+
+    from signver_keras.cli.gallery import add_gallery_commands
+
+    add_gallery_commands(commands)
     return parser
 
 

@@ -1,0 +1,306 @@
+"""Storage backends of `SignatureGallery`: the SQL both share, and the SQLite backend.
+
+All SQL is written once with `?` placeholders; a backend only says how to
+connect, how to open a read snapshot or a write transaction, and how to encode
+an embedding for its column type. Every gallery change runs in one write
+transaction that also bumps the generation counter (so caches and the
+approximate index know when they are stale).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from signver_keras.errors import GallerySchemaError, NotAGalleryError
+from signver_keras.gallery import gallery_schema as schema
+
+
+class GalleryStore:
+    """SQL shared by every backend. Subclasses implement the connection handling."""
+
+    dialect = "sqlite"
+    location = ""
+    #: Where the approximate index is persisted (None: kept in memory only).
+    index_path: Path | None = None
+
+    # --- backend hooks ---------------------------------------------------------
+    def read(self) -> contextlib.AbstractContextManager:
+        """A consistent snapshot for reading (yields a cursor)."""
+        raise NotImplementedError
+
+    def write(self) -> contextlib.AbstractContextManager:
+        """One atomic transaction (yields a cursor): all of it or nothing is stored."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def q(self, cur, sql: str, params: Iterable[Any] = ()):
+        cur.execute(sql, tuple(params))
+        return cur
+
+    def encode_embedding(self, vector: np.ndarray) -> Any:
+        return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+    def decode_embeddings(self, values: list[Any]) -> np.ndarray:
+        if not values:
+            return np.zeros((0, 0), np.float32)
+        return np.frombuffer(b"".join(values), dtype="<f4").reshape(len(values), -1)
+
+    embedding_sql = "?"  # how a parameter is written where an embedding is inserted
+    embedding_select = "embedding"
+
+    # --- schema ------------------------------------------------------------------
+    def _tables(self, cur) -> set[str]:
+        raise NotImplementedError
+
+    def _initialize(self) -> None:
+        """Creates the tables in an empty database, migrates an older gallery, and
+        refuses databases that are not galleries or are newer than this code."""
+        with self.write() as cur:
+            tables = self._tables(cur)
+            if not tables:
+                for statement in schema.create_statements(self.dialect):
+                    self.q(cur, statement)
+                version = [schema.SCHEMA_VERSION]
+                self.q(cur, "INSERT INTO schema_version (version) VALUES (?)", version)
+                self.q(
+                    cur,
+                    "INSERT INTO gallery_meta (key, value) "
+                    "VALUES ('format', ?), ('generation', '0')",
+                    [schema.FORMAT_MARKER],
+                )
+                return
+            if "gallery_meta" not in tables or "schema_version" not in tables:
+                raise NotAGalleryError(
+                    f"{self.location} is a database but not a signver-keras gallery (it has tables "
+                    f"{sorted(tables)[:6]}). Pass a new file name to create a gallery."
+                )
+            marker = self.q(cur, "SELECT value FROM gallery_meta WHERE key = 'format'").fetchone()
+            if marker is None or marker[0] != schema.FORMAT_MARKER:
+                raise NotAGalleryError(
+                    f"{self.location} is not a signver-keras gallery: expected format marker "
+                    f"'{schema.FORMAT_MARKER}', got {marker[0] if marker else None!r}."
+                )
+            row = self.q(cur, "SELECT version FROM schema_version").fetchone()
+            version = int(row[0]) if row else -1
+            if version > schema.SCHEMA_VERSION or version not in (
+                *schema.MIGRATIONS,
+                schema.SCHEMA_VERSION,
+            ):
+                raise GallerySchemaError(
+                    f"{self.location} has gallery schema version {version}; this signver-keras "
+                    f"reads versions 0 to {schema.SCHEMA_VERSION}. Upgrade signver-keras to open "
+                    "it (or export it with the version that wrote it)."
+                )
+            if version < schema.SCHEMA_VERSION:
+                for statement in schema.migration_statements(version, self.dialect):
+                    self.q(cur, statement)
+                self.q(cur, "UPDATE schema_version SET version = ?", [schema.SCHEMA_VERSION])
+
+    # --- gallery operations (inside read()/write()) -----------------------------
+    def meta(self, cur) -> dict[str, str]:
+        return dict(self.q(cur, "SELECT key, value FROM gallery_meta").fetchall())
+
+    def set_meta(self, cur, key: str, value: str) -> None:
+        self.q(cur, "DELETE FROM gallery_meta WHERE key = ?", [key])
+        self.q(cur, "INSERT INTO gallery_meta (key, value) VALUES (?, ?)", [key, value])
+
+    def generation(self, cur) -> int:
+        row = self.q(cur, "SELECT value FROM gallery_meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def bump_generation(self, cur, person_ids: Iterable[str]) -> int:
+        generation = self.generation(cur) + 1
+        self.set_meta(cur, "generation", str(generation))
+        for person_id in set(person_ids):
+            self.q(
+                cur,
+                "INSERT INTO gallery_changes (generation, person_id) VALUES (?, ?)",
+                [generation, person_id],
+            )
+        return generation
+
+    def changes_since(self, cur, generation: int) -> set[str]:
+        rows = self.q(
+            cur, "SELECT DISTINCT person_id FROM gallery_changes WHERE generation > ?", [generation]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def person_pk(self, cur, person_id: str) -> int | None:
+        row = self.q(cur, "SELECT id FROM persons WHERE person_id = ?", [person_id]).fetchone()
+        return int(row[0]) if row else None
+
+    def upsert_person(self, cur, person_id: str, metadata: dict | None) -> int:
+        pk = self.person_pk(cur, person_id)
+        if pk is None:
+            self.q(
+                cur,
+                "INSERT INTO persons (person_id, metadata, created_at) VALUES (?, ?, ?)",
+                [person_id, json.dumps(metadata or {}), time.time()],
+            )
+            return self.person_pk(cur, person_id)
+        if metadata is not None:
+            self.q(cur, "UPDATE persons SET metadata = ? WHERE id = ?", [json.dumps(metadata), pk])
+        return pk
+
+    def hashes(self, cur, pk: int) -> set[str]:
+        rows = self.q(
+            cur, "SELECT image_sha256 FROM reference_signatures WHERE person_pk = ?", [pk]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def insert_reference(self, cur, pk: int, row: dict[str, Any]) -> None:
+        self.q(
+            cur,
+            "INSERT INTO reference_signatures (person_pk, image_sha256, crop_png, embedding, "
+            "extractor_id, extractor_preset, source_document, box, enrolled_at) "
+            f"VALUES (?, ?, ?, {self.embedding_sql}, ?, ?, ?, ?, ?)",
+            [
+                pk,
+                row["image_sha256"],
+                row["crop_png"],
+                self.encode_embedding(row["embedding"]),
+                row["extractor_id"],
+                row["extractor_preset"],
+                row["source_document"],
+                None if row["box"] is None else json.dumps([float(v) for v in row["box"]]),
+                row["enrolled_at"],
+            ],
+        )
+
+    def after_person_changed(self, cur, pk: int) -> None:
+        """Hook for backends that keep per-person aggregates (pgvector centroids)."""
+
+    def delete_person(self, cur, pk: int) -> None:
+        self.q(cur, "DELETE FROM reference_signatures WHERE person_pk = ?", [pk])
+        self.q(cur, "DELETE FROM persons WHERE id = ?", [pk])
+
+    def persons(self, cur) -> list[tuple]:
+        return self.q(
+            cur,
+            "SELECT p.person_id, p.metadata, p.created_at, COUNT(r.id) FROM persons p "
+            "LEFT JOIN reference_signatures r ON r.person_pk = p.id "
+            "GROUP BY p.id, p.person_id, p.metadata, p.created_at ORDER BY p.person_id",
+        ).fetchall()
+
+    _REFERENCE_COLUMNS = (
+        "r.id, p.person_id, r.image_sha256, r.extractor_id, r.extractor_preset, "
+        "r.source_document, r.box, r.enrolled_at, r.crop_png"
+    )
+
+    def references(self, cur, person_ids: list[str] | None = None) -> list[tuple]:
+        """Reference rows (columns of `_REFERENCE_COLUMNS` + embedding), by person then id."""
+        sql = (
+            f"SELECT {self._REFERENCE_COLUMNS}, r.{self.embedding_select} "
+            "FROM reference_signatures r JOIN persons p ON p.id = r.person_pk"
+        )
+        params: list[Any] = []
+        if person_ids is not None:
+            if not person_ids:
+                return []
+            sql += f" WHERE p.person_id IN ({', '.join('?' * len(person_ids))})"
+            params = list(person_ids)
+        return self.q(cur, sql + " ORDER BY p.person_id, r.id", params).fetchall()
+
+    def embeddings(self, cur, person_ids: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """(person id per row, (N, D) float32 embeddings), rows grouped by person."""
+        sql = (
+            f"SELECT p.person_id, r.{self.embedding_select} FROM reference_signatures r "
+            "JOIN persons p ON p.id = r.person_pk"
+        )
+        params: list[Any] = []
+        if person_ids is not None:
+            if not person_ids:
+                return [], np.zeros((0, 0), np.float32)
+            sql += f" WHERE p.person_id IN ({', '.join('?' * len(person_ids))})"
+            params = list(person_ids)
+        rows = self.q(cur, sql + " ORDER BY p.person_id, r.id", params).fetchall()
+        return [row[0] for row in rows], self.decode_embeddings([row[1] for row in rows])
+
+    def crops(self, cur) -> list[tuple[int, bytes | None]]:
+        return self.q(cur, "SELECT id, crop_png FROM reference_signatures ORDER BY id").fetchall()
+
+    def update_embedding(
+        self, cur, ref_id: int, vector: np.ndarray, extractor_id: str, preset: str | None
+    ) -> None:
+        self.q(
+            cur,
+            f"UPDATE reference_signatures SET embedding = {self.embedding_sql}, extractor_id = ?, "
+            "extractor_preset = ? WHERE id = ?",
+            [self.encode_embedding(vector), extractor_id, preset, ref_id],
+        )
+
+    def search_persons(self, cur, query: np.ndarray, k: int) -> list[tuple[str, float]] | None:
+        """Server-side 1:N search, or None where the backend has none (pgvector has one)."""
+        return None
+
+
+class SQLiteStore(GalleryStore):
+    """The default backend: one SQLite file in WAL mode (readers never block the writer).
+
+    Writes use `BEGIN IMMEDIATE` and `synchronous=FULL`: a process killed at
+    any point leaves the file as before or after the transaction.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.location = f"'{self.path}'"
+        self.index_path = self.path.with_name(self.path.name + ".index.npz")
+        if self.path.is_dir():
+            raise NotAGalleryError(f"Gallery path {self.location} is a folder, not a file.")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(
+            self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=FULL")
+            self._connection.execute("PRAGMA foreign_keys=ON")
+            self._initialize()
+        except sqlite3.DatabaseError as error:
+            self._connection.close()
+            raise NotAGalleryError(
+                f"{self.location} is not a signver-keras gallery: SQLite cannot read it ({error})."
+            ) from error
+        except Exception:
+            self._connection.close()
+            raise
+
+    def _tables(self, cur) -> set[str]:
+        rows = self.q(cur, "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {row[0] for row in rows} - {"sqlite_sequence"}
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._connection.cursor()
+        cur.execute("BEGIN")  # deferred: one WAL snapshot for every SELECT inside
+        try:
+            yield cur
+        finally:
+            cur.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._connection.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,71 @@
+"""`signver-keras gallery ...` and `signver-keras identify` end to end (tiny pipeline preset)."""
+
+import json
+
+import pytest
+from PIL import Image
+
+import signver_keras as sv
+from signver_keras.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, tiny_extractor, signatures):
+    root = tmp_path_factory.mktemp("gallery_cli")
+    sv.SignatureVerifier(extractor=tiny_extractor).save_to_preset(root / "pipeline")
+    paths = []
+    for i, image in enumerate(signatures[:6]):
+        Image.fromarray(image).save(root / f"s{i}.png")
+        paths.append(str(root / f"s{i}.png"))
+    return root, paths
+
+
+def _json(capsys, argv):
+    assert main(["--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_gallery_commands(files, capsys, tmp_path):
+    root, paths = files
+    db, preset = str(tmp_path / "g.db"), ["--preset", str(root / "pipeline")]
+    out = _json(
+        capsys, ["gallery", "enroll", db, "alice", *paths[:3], "--metadata", '{"a": 1}', *preset]
+    )
+    assert out == {"person_id": "alice", "added": 3, "references": 3}
+    _json(capsys, ["gallery", "enroll", db, "bob", *paths[3:5], *preset])
+    listed = _json(capsys, ["gallery", "list", db])
+    assert [(r["person_id"], r["references"]) for r in listed] == [("alice", 3), ("bob", 2)]
+    refs = _json(capsys, ["gallery", "list", db, "alice"])
+    assert refs[0]["source"] == paths[0]
+    verdict = _json(capsys, ["gallery", "verify", db, "alice", paths[0], *preset])
+    assert verdict["rule"] == "global" and verdict["references"] == 3
+    ranked = _json(capsys, ["gallery", "identify", db, paths[4], "-k", "2", *preset])
+    assert len(ranked) == 2 and ranked[0]["rank"] == 1
+    assert _json(capsys, ["identify", paths[4], "--gallery", db, "-k", "2", *preset]) == ranked
+    backup = str(tmp_path / "backup.gallery")
+    assert _json(capsys, ["gallery", "export", db, backup])["persons"] == 2
+    other = str(tmp_path / "other.db")
+    assert _json(capsys, ["gallery", "import", other, backup])["references"] == 5
+    assert _json(capsys, ["gallery", "remove", db, "bob"]) == {
+        "person_id": "bob",
+        "removed_references": 2,
+    }
+    assert main(["gallery", "list", db]) == 0
+    assert "alice" in capsys.readouterr().out
+
+
+def test_gallery_errors_are_one_line(files, capsys, tmp_path):
+    root, paths = files
+    db = str(tmp_path / "g.db")
+    assert main(["gallery", "remove", db, "nobody"]) == 2
+    assert "No person 'nobody'" in capsys.readouterr().err
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"garbage")
+    preset = ["--preset", str(root / "pipeline")]
+    assert main(["gallery", "enroll", db, "x", paths[0], str(broken), *preset]) == 2
+    err = capsys.readouterr().err
+    assert "broken.png" in err and len(err.strip().splitlines()) == 1
+    notes = tmp_path / "notes.txt"
+    notes.write_text("plain text " * 50)
+    assert main(["identify", paths[0], "--gallery", str(notes), *preset]) == 2
+    assert "not a signver-keras gallery" in capsys.readouterr().err
