@@ -38,6 +38,7 @@ from recipes.common import (  # noqa: E402
     parse_args,
     run_dir,
 )
+from recipes.distribution import setup_distribution  # noqa: E402
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
@@ -195,76 +196,94 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0], "recipes/configs/extractor_base.yaml")
     config = load_config(args)
     folder = run_dir(args)
+    distribution = setup_distribution(args.distribution)
+    distribution.check_batch_size(config["train"]["batch_size"])
     keras.utils.set_random_seed(config["train"]["seed"])
     parts = load_split(config)
     if args.data:
         parts["train"] = [r for spec in args.data for r in load_verification_data(spec)]
 
-    if args.from_preset:
-        base = sv.SignatureExtractor.from_preset(args.from_preset)
-        backbone = base.backbone
-    else:
-        model_config = dict(config["model"])
-        target = model_config.pop("target_size")
-        backbone = sv.models.SignatureExtractorBackbone(image_shape=(*target, 1), **model_config)
-    target_size = tuple(backbone.image_shape[:2])
+    with distribution.scope():  # variables are created replicated
+        if args.from_preset:
+            base = sv.SignatureExtractor.from_preset(args.from_preset)
+            backbone = base.backbone
+        else:
+            model_config = dict(config["model"])
+            target = model_config.pop("target_size")
+            backbone = sv.models.SignatureExtractorBackbone(
+                image_shape=(*target, 1), **model_config
+            )
+        target_size = tuple(backbone.image_shape[:2])
 
-    train_arrays = preprocessed(parts["train"], target_size)
-    calib_arrays = preprocessed(parts["calibration"], target_size)
-    labels = class_labels(parts["train"])
-    print(
-        f"train: {len(train_arrays)} images, {labels.max() + 1} classes; "
-        f"calibration: {len(calib_arrays)} images"
-    )
+        train_arrays = preprocessed(parts["train"], target_size)
+        calib_arrays = preprocessed(parts["calibration"], target_size)
+        labels = class_labels(parts["train"])
+        print(
+            f"train: {len(train_arrays)} images, {labels.max() + 1} classes; "
+            f"calibration: {len(calib_arrays)} images"
+        )
 
-    train_cfg = config["train"]
-    images_in = keras.Input(backbone.image_shape, name="images")
-    labels_in = keras.Input((), dtype="int32", name="labels")
-    logits = CosineMarginHead(
-        int(labels.max()) + 1, train_cfg["scale"], train_cfg["margin"], name="margin_head"
-    )([backbone(images_in), labels_in])
-    trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
-    steps = max(1, len(train_arrays) // train_cfg["batch_size"])
-    schedule = keras.optimizers.schedules.CosineDecay(
-        train_cfg["learning_rate"],
-        decay_steps=steps * train_cfg["epochs"],
-        alpha=0.02,
-        warmup_target=None,
-    )
-    trainer.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+        train_cfg = config["train"]
+        images_in = keras.Input(backbone.image_shape, name="images")
+        labels_in = keras.Input((), dtype="int32", name="labels")
+        logits = CosineMarginHead(
+            int(labels.max()) + 1, train_cfg["scale"], train_cfg["margin"], name="margin_head"
+        )([backbone(images_in), labels_in])
+        trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
+        steps = max(1, len(train_arrays) // train_cfg["batch_size"])
+        schedule = keras.optimizers.schedules.CosineDecay(
+            train_cfg["learning_rate"],
+            decay_steps=steps * train_cfg["epochs"],
+            alpha=0.02,
+            warmup_target=None,
+        )
+        trainer.compile(
+            optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
 
-    checkpoint = ResumableCheckpoint(folder)
-    initial_epoch = 0
-    if args.resume and checkpoint.model_path.exists():
-        trainer = keras.models.load_model(checkpoint.model_path)
-        backbone = trainer.get_layer(backbone.name)
-        initial_epoch = checkpoint.initial_epoch()
-        print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).")
+        checkpoint = ResumableCheckpoint(folder)
+        initial_epoch = 0
+        if args.resume and checkpoint.model_path.exists():
+            trainer = keras.models.load_model(checkpoint.model_path)
+            backbone = trainer.get_layer(backbone.name)
+            initial_epoch = checkpoint.initial_epoch()
+            print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).")
 
     references = config["calibration"]["references"]
     monitor = CalibrationMonitor(backbone, parts["calibration"], calib_arrays, references, folder)
-    trainer.fit(
-        training_dataset(train_arrays, labels, train_cfg["batch_size"], train_cfg["seed"]),
-        epochs=train_cfg["epochs"],
-        initial_epoch=initial_epoch,
-        callbacks=[
-            monitor,
-            checkpoint,
-            keras.callbacks.CSVLogger(folder / "log.csv", append=True),
-            TimeBudget(train_cfg["max_minutes"]),
-        ],
-        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
-    )
+    dataset = training_dataset(train_arrays, labels, train_cfg["batch_size"], train_cfg["seed"])
+    if distribution.backend == "torch" and distribution.num_replicas > 1:
+        # One process per device: each takes every N-th batch of the same shuffled stream.
+        dataset = dataset.shard(distribution.num_replicas, distribution.rank)
+    with distribution.training(trainer):
+        trainer.fit(
+            dataset,
+            epochs=train_cfg["epochs"],
+            initial_epoch=initial_epoch,
+            callbacks=[
+                monitor,
+                checkpoint,
+                keras.callbacks.CSVLogger(folder / "log.csv", append=True),
+                TimeBudget(train_cfg["max_minutes"]),
+            ],
+            verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+        )
     if monitor.best_path.exists():
         backbone.load_weights(monitor.best_path)
 
-    calib_scores = trial_scores(
-        parts["calibration"], embed_arrays(backbone, calib_arrays), references
-    )
+    calib_embeddings = embed_arrays(backbone, calib_arrays)
+    if config["calibration"]["rule"] == "eer_skilled":
+        # Genuine and forged trials must come from the same writers: pooling other
+        # datasets' genuine scores would set the threshold for the wrong population.
+        forged = {r.writer_id for r in parts["calibration"] if not r.genuine}
+        keep = [i for i, r in enumerate(parts["calibration"]) if r.writer_id in forged]
+        calib_scores = trial_scores(
+            [parts["calibration"][i] for i in keep], calib_embeddings[keep], references
+        )
+    else:
+        calib_scores = trial_scores(parts["calibration"], calib_embeddings, references)
     calibration = calibrate(
         calib_scores,
         config["calibration"]["rule"],
