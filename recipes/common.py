@@ -31,6 +31,12 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     parser.add_argument("--data", action="append", help="LAYOUT:PATH of the user's own data")
     parser.add_argument("--output", help="preset folder to write at the end (overrides config)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")
+    parser.add_argument(
+        "--distribution",
+        choices=["none", "data_parallel"],
+        default="none",
+        help="data_parallel: split each batch over all local devices (see recipes/distribution.py)",
+    )
     return parser.parse_args()
 
 

@@ -297,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     from signver_keras.cli.gallery import add_gallery_commands
 
     add_gallery_commands(commands)
+
+    from signver_keras.cli.batch import add_batch_parser
+
+    add_batch_parser(commands)
     return parser
 
 

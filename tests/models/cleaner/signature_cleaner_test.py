@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
-from tests.cross_backend import run_in_other_backend
+from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
 
 
 def tiny_cleaner(max_side=64) -> sv.SignatureCleaner:
@@ -98,7 +98,9 @@ CROSS_BACKEND_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.cross_backend
-def test_other_backend_gives_same_outputs(cleaner, tmp_path):
+@pytest.mark.parametrize("target", TARGETS)
+def test_other_backend_gives_same_outputs(target, cleaner, tmp_path):
+    backend = target_backend(target)
     cleaner.save_to_preset(tmp_path / "cleaner")
     crops = np.stack([crop(seed=3), crop(seed=4)])
     np.save(tmp_path / "crops.npy", crops)
@@ -107,6 +109,7 @@ def test_other_backend_gives_same_outputs(cleaner, tmp_path):
         str(tmp_path / "cleaner"),
         str(tmp_path / "crops.npy"),
         str(tmp_path / "out.npz"),
+        backend=backend,
     )
     theirs = np.load(tmp_path / "out.npz")
     batch, _ = cleaner.preprocessor.prepare(list(crops))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
-from tests.cross_backend import run_in_other_backend
+from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
 
 
 def tiny_detector(**kwargs) -> sv.SignatureDetector:
@@ -124,12 +124,18 @@ CROSS_BACKEND_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.cross_backend
-def test_other_backend_gives_same_outputs(detector, tmp_path):
+@pytest.mark.parametrize("target", TARGETS)
+def test_other_backend_gives_same_outputs(target, detector, tmp_path):
+    backend = target_backend(target)
     detector.save_to_preset(tmp_path / "det")
     pages = np.stack([page(seed=3), page(seed=4)])
     np.save(tmp_path / "pages.npy", pages)
     run_in_other_backend(
-        CROSS_BACKEND_SCRIPT, tmp_path / "det", tmp_path / "pages.npy", tmp_path / "out.npz"
+        CROSS_BACKEND_SCRIPT,
+        tmp_path / "det",
+        tmp_path / "pages.npy",
+        tmp_path / "out.npz",
+        backend=backend,
     )
     theirs = np.load(tmp_path / "out.npz")
     batch, _ = detector.preprocessor.letterbox(list(pages))

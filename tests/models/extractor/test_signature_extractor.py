@@ -5,6 +5,7 @@ import pytest
 
 import signver_keras as sv
 from signver_keras.models.extractor.signature_extractor_preprocessor import normalize_signature
+from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
 
 
 def test_embed_returns_unit_norm_float32_tagged_with_the_model(tiny_extractor, scribbles):
@@ -86,9 +87,9 @@ def test_preset_with_code_is_refused(tiny_extractor, tmp_path):
 
 
 @pytest.mark.cross_backend
-def test_other_backend_gives_the_same_embeddings(tiny_extractor, scribbles, tmp_path):
-    from tests.cross_backend import run_in_other_backend
-
+@pytest.mark.parametrize("target", TARGETS)
+def test_other_backend_gives_the_same_embeddings(target, tiny_extractor, scribbles, tmp_path):
+    backend = target_backend(target)
     tiny_extractor.save_to_preset(tmp_path / "extractor")
     np.save(tmp_path / "images.npy", np.stack([scribbles[0], scribbles[0][::-1]]))
     script = (
@@ -97,7 +98,7 @@ def test_other_backend_gives_the_same_embeddings(tiny_extractor, scribbles, tmp_
         "np.save(sys.argv[3], e.embed(list(np.load(sys.argv[2]))))"
     )
     run_in_other_backend(
-        script, tmp_path / "extractor", tmp_path / "images.npy", tmp_path / "o.npy"
+        script, tmp_path / "extractor", tmp_path / "images.npy", tmp_path / "o.npy", backend=backend
     )
     ours = tiny_extractor.embed([scribbles[0], scribbles[0][::-1]])
     np.testing.assert_allclose(np.load(tmp_path / "o.npy"), ours, atol=1e-5)

@@ -1,0 +1,119 @@
+"""Pages per second of batch inference: `signver-keras batch` with 1 and 2 workers, and Ray.
+
+    python benchmarks/batch_throughput.py                    # random pipeline, base sizes
+    python benchmarks/batch_throughput.py --preset signver_base --pages 64
+    python benchmarks/batch_throughput.py --engines local:1 local:2 ray:2
+
+Pages come from the Tobacco-800 validation pages in $SIGNVER_DATA when they are
+there (read in place, never copied), else synthetic noisy pages. Without
+`--preset` the pipeline is randomly initialised with the detector and extractor
+base architectures (no cleaner): the compute is realistic, the detections are not.
+Each engine starts from an empty output, and its time includes starting the
+workers and loading the pipeline in each of them, as a user would see it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+def sample_pages(folder: Path, count: int) -> list[str]:
+    from signver_keras.data.paths import data_root
+
+    real = data_root() / "tobacco800_signatures_valid" / "valid" / "images"
+    if real.is_dir():
+        pages = sorted(str(p) for p in real.iterdir() if p.suffix.lower() in {".jpg", ".png"})
+        if pages:
+            return pages[:count]
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = []
+    for seed in range(count):
+        rng = np.random.default_rng(seed)
+        gray = np.full((1100, 850), 235, np.uint8)
+        gray[rng.random(gray.shape) < 0.03] = 20
+        path = folder / f"page{seed:04d}.png"
+        Image.fromarray(gray).save(path)
+        pages.append(str(path))
+    return pages
+
+
+def random_pipeline(folder: Path) -> str:
+    import keras
+
+    import signver_keras as sv
+
+    keras.utils.set_random_seed(0)
+    detector = sv.SignatureDetector(
+        sv.models.SignatureDetectorBackbone(), sv.models.SignatureDetectorPreprocessor()
+    )
+    extractor = sv.SignatureExtractor(
+        sv.models.SignatureExtractorBackbone(),
+        sv.models.SignatureExtractorPreprocessor(),
+        calibration={"threshold": 0.5, "rule": "none", "references": 1, "source": "benchmark"},
+    )
+    sv.SignatureVerifier(extractor, detector=detector).save_to_preset(folder)
+    return str(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", help="pipeline preset (default: random base-size pipeline)")
+    parser.add_argument("--pages", type=int, default=24)
+    parser.add_argument("--chunk-size", type=int, default=4)
+    parser.add_argument("--threshold", type=float, help="score threshold (default: preset's)")
+    parser.add_argument("--engines", nargs="+", default=["local:1", "local:2", "ray:2"])
+    args = parser.parse_args()
+
+    from signver_keras.batch import run_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pages = sample_pages(tmp / "pages", args.pages)
+        preset = args.preset or random_pipeline(tmp / "pipeline")
+        results = []
+        for engine in args.engines:
+            name, workers = engine.split(":")
+            out = tmp / f"{name}_{workers}.parquet"
+            kwargs = dict(
+                preset=preset,
+                workers=int(workers),
+                chunk_size=args.chunk_size,
+                score_threshold=args.threshold,
+            )
+            start = time.monotonic()
+            if name == "ray":
+                from signver_keras.batch.ray_runner import run_batch_ray
+
+                summary = run_batch_ray(pages, out, **kwargs)
+            else:
+                summary = run_batch(pages, out, **kwargs)
+            seconds = time.monotonic() - start
+            results.append((engine, summary.processed, summary.rows, seconds))
+            print(f"{engine}: {summary.processed} pages in {seconds:.1f} s", flush=True)
+
+    print()
+    print(f"pages: {len(pages)}, cpus: {os.cpu_count()}, backend: {os.environ['KERAS_BACKEND']}")
+    print("| engine | workers | pages | rows | seconds | pages/s |")
+    print("|---|---|---|---|---|---|")
+    for engine, processed, rows, seconds in results:
+        name, workers = engine.split(":")
+        print(
+            f"| {name} | {workers} | {processed} | {rows} | {seconds:.1f} | "
+            f"{processed / seconds:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
