@@ -133,6 +133,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """Entry point of `signver-keras evaluate TASK --preset P --data LAYOUT:PATH ...`.
 
+    For `detection`, `subset` `"test"` keeps the fixed held-out pages of each
+    dataset (`signver_keras.data.detection_data.split_pages`), `"train"` the rest.
+
     For `cleaning`, `extractor_preset` (the extractor of the verification
     comparison), `pairs` and `max_writers` are passed to
     `signver_keras.evaluation.cleaning.evaluate_cleaning_preset`.
@@ -143,11 +146,17 @@ def evaluate(
         return evaluate_cleaning_preset(
             preset, data, out_dir, references, seed, subset, extractor_preset, pairs, max_writers
         )
-    if task != "verification":
+    if task not in ("verification", "detection"):
         raise ValueError(
-            f"evaluate {task} is not available yet; only 'verification' and 'cleaning' are."
+            f"evaluate {task} is not available yet; "
+            "only 'verification', 'detection' and 'cleaning' are."
         )
     import signver_keras as sv
+
+    if task == "detection":
+        from signver_keras.evaluation.detection_report import evaluate_detection_specs
+
+        return evaluate_detection_specs(preset, data, out_dir, subset)
 
     extractor = sv.SignatureExtractor.from_preset(preset)
     datasets = {}

@@ -7,6 +7,10 @@ Target layout, per image, shape `(size / stride, size / stride, C + 5)`:
 - `[..., C:C+2]`  log box width and height in output cells, at center cells.
 - `[..., C+2:C+4]` sub-cell offset (dx, dy) of the true center, at center cells.
 - `[..., C+4]`    1 at center cells (where size and offset are supervised).
+- `[..., C+5:2C+5]` optional, only when `class_mask` is given: 1 where the page's
+                  labels cover that class, 0 where its objects are unlabelled (the loss
+                  ignores the heatmap of such classes on that page, e.g. real pages
+                  annotated for signatures only).
 
 The network predicts the same layout minus the last channel, with heatmap logits.
 """
@@ -125,14 +129,18 @@ class SignatureDetectorLabelEncoder:
         self.gaussian_alpha = gaussian_alpha
         self.min_sigma = min_sigma
 
-    def __call__(self, boxes: Sequence, labels: Sequence) -> np.ndarray:
-        """Encodes a list of per-image boxes `(N_i, 4)` and labels `(N_i,)`: `(B, h, w, C+5)`."""
+    def __call__(self, boxes: Sequence, labels: Sequence, class_mask=None) -> np.ndarray:
+        """Encodes a list of per-image boxes `(N_i, 4)` and labels `(N_i,)`: `(B, h, w, C+5)`.
+
+        `class_mask`, optional `(B, C)` of 0/1: which classes each image is annotated
+        for. When given, it is appended as C constant channels: `(B, h, w, 2C+5)`.
+        """
         if len(boxes) != len(labels):
             raise ValueError(
                 f"Expected one labels array per boxes array; received {len(boxes)} boxes arrays "
                 f"and {len(labels)} labels arrays."
             )
-        return np.stack(
+        targets = np.stack(
             [
                 encode_targets(
                     image_boxes,
@@ -146,3 +154,16 @@ class SignatureDetectorLabelEncoder:
                 for image_boxes, image_labels in zip(boxes, labels, strict=True)
             ]
         )
+        if class_mask is None:
+            return targets
+        class_mask = np.asarray(class_mask, np.float32)
+        if class_mask.shape != (len(boxes), self.num_classes):
+            raise ValueError(
+                f"class_mask should have shape (batch, num_classes) = "
+                f"({len(boxes)}, {self.num_classes}); received {class_mask.shape}."
+            )
+        size = targets.shape[1]
+        spread = np.broadcast_to(
+            class_mask[:, None, None, :], (len(boxes), size, size, self.num_classes)
+        )
+        return np.concatenate([targets, spread], axis=-1)

@@ -10,7 +10,9 @@ from keras import ops
 class SignatureDetectorLoss(keras.losses.Loss):
     """CenterNet loss: penalty-reduced focal loss on the heatmap, L1 on size and offset.
 
-    `y_true` is the target map of `SignatureDetectorLabelEncoder` `(B, h, w, C + 5)`;
+    `y_true` is the target map of `SignatureDetectorLabelEncoder` `(B, h, w, C + 5)`,
+    or `(B, h, w, 2C + 5)` with a per-image class mask (the heatmap loss of a
+    class masked 0 on a page is ignored: its objects are there but unlabelled);
     `y_pred` the network output `(B, h, w, C + 4)` with heatmap logits. Every
     term is summed over the batch and divided by its number of objects, so the
     loss does not depend on how many signatures a page holds.
@@ -39,15 +41,17 @@ class SignatureDetectorLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         num_classes = y_pred.shape[-1] - 4
-        if y_true.shape[-1] != num_classes + 5:
+        if y_true.shape[-1] not in (num_classes + 5, 2 * num_classes + 5):
             raise ValueError(
-                f"y_true should have {num_classes + 5} channels (heatmap, size, offset, mask) "
-                f"for predictions with {num_classes + 4}; received y_true.shape={y_true.shape}. "
+                f"y_true should have {num_classes + 5} channels (heatmap, size, offset, mask), "
+                f"or {2 * num_classes + 5} with a class mask, for predictions with "
+                f"{num_classes + 4}; received y_true.shape={y_true.shape}. "
                 "Encode targets with `SignatureDetectorLabelEncoder`."
             )
         y_true = ops.cast(y_true, y_pred.dtype)
         heatmap, logits = y_true[..., :num_classes], y_pred[..., :num_classes]
-        mask = y_true[..., -1:]
+        mask = y_true[..., num_classes + 4 : num_classes + 5]
+        class_mask = y_true[..., num_classes + 5 :] if y_true.shape[-1] > num_classes + 5 else 1.0
         num_objects = ops.maximum(ops.sum(mask), 1.0)
 
         # Log-probabilities from logits: stable where sigmoid saturates.
@@ -61,7 +65,7 @@ class SignatureDetectorLoss(keras.losses.Loss):
             * ops.power(probs, self.alpha)
             * log_not_p
         )
-        heatmap_loss = -ops.sum(focal) / num_objects
+        heatmap_loss = -ops.sum(focal * class_mask) / num_objects
 
         size_error = ops.abs(
             y_pred[..., num_classes : num_classes + 2] - y_true[..., num_classes : num_classes + 2]

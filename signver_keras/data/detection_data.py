@@ -1,0 +1,120 @@
+"""Pages with boxes for detector training and evaluation: `LAYOUT:PATH` specs and the page split."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from signver_keras.data.detection_formats import read_coco, read_yolo, read_yolo_names
+
+#: Synthetic evaluation pages use seeds from here on; training recipes stay below it.
+SYNTHETIC_EVAL_SEED = 10_000_000
+#: Fraction and seed of the fixed page hold-out (validation pages are never trained on).
+HOLDOUT_FRACTION = 0.2
+HOLDOUT_SEED = 0
+
+
+@dataclass
+class DetectionPage:
+    """One page and its ground truth in page pixels.
+
+    Args:
+        image: a path or a uint8 (H, W) array.
+        boxes: float32 `(N, 4)` xyxy in page pixels.
+        labels: int32 `(N,)` indices into the detector's class names.
+        name: str. Identifies the page in reports.
+    """
+
+    image: str | np.ndarray
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int32))
+    name: str = ""
+
+
+def is_holdout(name: str, fraction: float = HOLDOUT_FRACTION, seed: int = HOLDOUT_SEED) -> bool:
+    """Whether a page (by file name) belongs to the fixed validation hold-out.
+
+    Depends only on the file name and the seed, so adding pages never moves one.
+    """
+    digest = hashlib.sha256(f"{seed}:{Path(name).name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def split_pages(
+    pages: Sequence[DetectionPage],
+    fraction: float = HOLDOUT_FRACTION,
+    seed: int = HOLDOUT_SEED,
+) -> tuple[list[DetectionPage], list[DetectionPage]]:
+    """`(train, holdout)` parts of pages, by a hash of each page's file name."""
+    holdout = [is_holdout(page.name, fraction, seed) for page in pages]
+    return (
+        [p for p, h in zip(pages, holdout, strict=True) if not h],
+        [p for p, h in zip(pages, holdout, strict=True) if h],
+    )
+
+
+def _map_labels(
+    labels: np.ndarray, source_names: Sequence[str] | None, class_names: Sequence[str]
+) -> np.ndarray:
+    """Dataset class ids -> detector class ids by name; -1 for classes the detector lacks."""
+    if source_names is None:
+        return np.where(labels < len(class_names), labels, -1).astype(np.int32)
+    lookup = np.array([class_names.index(n) if n in class_names else -1 for n in source_names])
+    return lookup[labels].astype(np.int32) if len(labels) else labels.astype(np.int32)
+
+
+def load_detection_data(spec: str, class_names: Sequence[str]) -> list[DetectionPage]:
+    """Loads pages from a `LAYOUT:PATH` string.
+
+    Layouts: `yolo:FOLDER` (`images/` + `labels/`; class names from
+    `data.yaml` beside them or one level up, else the detector's order),
+    `coco:FILE` (classes matched by name), `synthetic:N` (N generated pages
+    from seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses). Boxes
+    of classes the detector does not know are dropped.
+    """
+    layout, _, path = spec.partition(":")
+    class_names = list(class_names)
+    if layout == "synthetic":
+        from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
+
+        if not path.isdigit() or int(path) < 1:
+            raise ValueError(f"synthetic:N needs a positive page count; received '{spec}'.")
+        pages = []
+        for index in range(int(path)):
+            page = generate_page(SYNTHETIC_EVAL_SEED + index)
+            labels = _map_labels(page.labels, CLASS_NAMES, class_names)
+            pages.append(
+                DetectionPage(
+                    page.image, page.boxes[labels >= 0], labels[labels >= 0], f"synthetic_{index}"
+                )
+            )
+        return pages
+    if layout == "yolo":
+        root = Path(path)
+        names = None
+        for candidate in (root / "data.yaml", root.parent / "data.yaml"):
+            if candidate.is_file():
+                names = read_yolo_names(candidate)
+                break
+        records = read_yolo(root)
+    elif layout == "coco":
+        records, names = read_coco(path)
+    else:
+        raise ValueError(
+            f"Unknown detection data layout '{layout}' in '{spec}'; expected yolo:FOLDER, "
+            "coco:FILE or synthetic:N."
+        )
+    pages = []
+    for record in records:
+        labels = _map_labels(record.labels, names, class_names)
+        keep = labels >= 0
+        pages.append(
+            DetectionPage(
+                record.image_path, record.boxes[keep], labels[keep], Path(record.image_path).name
+            )
+        )
+    return pages
