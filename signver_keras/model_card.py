@@ -47,6 +47,11 @@ def _model_index(name: str, task: str, metrics: dict[str, Any]) -> list[dict[str
 
 def _protocol_details(metrics: dict[str, Any]) -> str:
     """The protocol settings a report's table depends on, as a parenthetical."""
+    if metrics.get("task") == "detection":
+        return (
+            f" (precision and recall at the preset's score threshold {metrics.get('threshold')}; "
+            f"AP over IoU {metrics.get('iou_thresholds', '0.50:0.05:0.95')})"
+        )
     if metrics.get("task") == "cleaning":
         details = (
             f"{metrics.get('pairs_per_dataset', '?')} held-out (noisy, clean) pairs per dataset"
