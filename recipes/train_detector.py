@@ -53,7 +53,6 @@ from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page  # noqa: E402
 from signver_keras.evaluation.detection import detection_metrics  # noqa: E402
 from signver_keras.images import load_image  # noqa: E402
-from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.detector.signature_detector_decoder import (  # noqa: E402
     decode_predictions,
 )
@@ -527,12 +526,34 @@ def main() -> None:
     output = config["output"]["preset"]
     if not output:
         return
-    publish(detector, folder, output, config, bool(real_holdout) and not args.data)
+    data = [config["data"]["real"].split("/")[0]] if real_holdout and not args.data else []
+    data += [config["data"]["signature_pool"]] if pool else []
+    training = {
+        "data": {
+            "datasets": data,
+            "synthetic": ["synthetic"],
+            "holdout": (
+                f"{data_cfg['holdout_fraction']:.0%} of the real pages by file-name hash "
+                f"(seed {data_cfg['holdout_seed']}), never trained on"
+            ),
+        },
+        "best": json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {},
+        "recipe": f"python -m recipes.train_detector --config {args.config}",
+        "loss": "CenterNet focal heatmap + L1 size/offset; other classes masked on real pages",
+        "input": f"{size}x{size} letterboxed grayscale page",
+        "backend": keras.backend.backend(),
+        "from_preset": args.from_preset,
+    }
+    publish(detector, folder, output, config, bool(real_holdout) and not args.data, training)
 
 
-def publish(detector, folder: Path, output: str, config: dict, with_real: bool) -> None:
+def publish(
+    detector, folder: Path, output: str, config: dict, with_real: bool, training: dict
+) -> None:
     """Saves a candidate preset, evaluates it, and replaces `output` only if it is better."""
+    # Imported here so a long run picks up the card renderer as it is when training ends.
     from signver_keras.evaluation.runner import evaluate
+    from signver_keras.model_card import write_model_card
 
     candidate = folder / "candidate_preset"
     shutil.rmtree(candidate, ignore_errors=True)
@@ -572,6 +593,7 @@ def publish(detector, folder: Path, output: str, config: dict, with_real: bool) 
         "KERAS_BACKEND=tensorflow python -m recipes.train_detector " + " ".join(sys.argv[1:])
     )
     Path(output, "metrics.json").write_text(json.dumps(report, indent=2))
+    Path(output, "training.json").write_text(json.dumps(training, indent=2))
     write_model_card(output, preset_name, "detector")
     size_mb = sum(p.stat().st_size for p in Path(output).rglob("*") if p.is_file()) / 2**20
     print(f"Saved preset to {output} ({size_mb:.1f} MB); signature AP50 on {key} {new_score:.4f}")
