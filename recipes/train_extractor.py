@@ -305,6 +305,15 @@ def main() -> None:
     if not output:
         return
     extractor.save_to_preset(output)
+    record = {
+        "data": {key: config["data"][key] for key in ("datasets", "split", "split_seed")},
+        "best": json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {},
+        "recipe": f"python -m recipes.train_extractor --config {args.config}",
+        "loss": "CosFace (additive cosine margin) over (writer, genuine/forged) classes",
+        "backend": keras.backend.backend(),
+        "from_preset": args.from_preset,
+    }
+    Path(output, "training.json").write_text(json.dumps(record, indent=2))
     print(f"Saved preset to {output}")
     report = write_preset_metrics(output, config)
     print(report["table"])

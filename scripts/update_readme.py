@@ -1,7 +1,7 @@
-"""Regenerates the generated parts of README.md (presets table, metrics) from the presets.
+"""Regenerates generated docs from the bundled presets: README tables and model cards.
 
-    python scripts/update_readme.py          # rewrite README.md
-    python scripts/update_readme.py --check  # exit 1 if README.md is out of date
+python scripts/update_readme.py          # rewrite README.md and each preset's README.md
+python scripts/update_readme.py --check  # exit 1 if any of them is out of date
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import signver_keras as sv
+from signver_keras.model_card import render_model_card
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- presets:start -->", "<!-- presets:end -->"
@@ -33,8 +34,12 @@ def presets_section() -> str:
     for row in rows:
         metrics = row["metrics"]
         if metrics and metrics.get("table"):
-            lines += ["", f"**{row['name']}**, measured by `{metrics['command']}`:", "",
-                      metrics["table"]]
+            lines += [
+                "",
+                f"**{row['name']}**, measured by `{metrics['command']}`:",
+                "",
+                metrics["table"],
+            ]
     return "\n".join(lines)
 
 
@@ -43,15 +48,24 @@ def render(text: str) -> str:
     return pattern.sub(f"{START}\n{presets_section()}\n{END}", text)
 
 
+def generated_files() -> dict[Path, str]:
+    """Every generated document with the content it should have."""
+    files = {README: render(README.read_text())}
+    for row in sv.list_presets():
+        if row["family"] != "pipeline":
+            card = render_model_card(row["path"], row["name"], row["family"], row["description"])
+            files[Path(row["path"]) / "README.md"] = card
+    return files
+
+
 def main() -> int:
-    text = README.read_text()
-    updated = render(text)
+    stale = [path for path, text in generated_files().items() if path.read_text() != text]
     if "--check" in sys.argv:
-        if updated != text:
-            print("README.md is out of date: run python scripts/update_readme.py")
-            return 1
-        return 0
-    README.write_text(updated)
+        for path in stale:
+            print(f"{path} is out of date: run python scripts/update_readme.py")
+        return 1 if stale else 0
+    for path, text in generated_files().items():
+        path.write_text(text)
     return 0
 
 

@@ -27,3 +27,15 @@ def test_resolve_accepts_hub_handles_and_folders(tmp_path):
 def test_unknown_name_names_the_family_and_the_alternatives():
     with pytest.raises(sv.PresetNotFoundError, match="Unknown detector preset 'nope'"):
         presets.resolve("nope", "detector")
+
+
+def test_generated_readme_and_model_cards_are_current():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "update_readme.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout
