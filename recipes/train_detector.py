@@ -343,9 +343,14 @@ class DetectionMonitor(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
         logs = logs if logs is not None else {}
+        if (epoch + 1) % self.every:
+            # The CSV log takes its columns from the first epoch: always fill them.
+            for name in self.validation:
+                for key in ("map50", "map50_95", "signature_ap50"):
+                    logs[f"val_{name}_{key}"] = float("nan")
+            logs["val_score"] = float("nan")
+            return
         start = time.monotonic()
         scores, parts = {}, []
         for name, pages in self.validation.items():
@@ -487,8 +492,15 @@ def main() -> None:
     initial_epoch = 0
     if args.resume and checkpoint.model_path.exists():
         detector = keras.models.load_model(checkpoint.model_path)
+        # load_model skips the optimizer's variables while it is unbuilt (Keras warns
+        # "Skipping variable loading for optimizer"): build it, then load them too.
+        detector.optimizer.build(detector.trainable_variables)
+        detector.load_weights(checkpoint.model_path)
         initial_epoch = checkpoint.initial_epoch()
-        print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).")
+        print(
+            f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}); optimizer at step "
+            f"{int(detector.optimizer.iterations)}."
+        )
 
     batches = DetectorBatches(
         [synthetic, real],
