@@ -106,6 +106,25 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         state = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()}}
         self.state_path.write_text(json.dumps(state, indent=2))
 
+    def restore(self, model: keras.Model) -> int:
+        """Loads the checkpoint's weights *and optimizer state* into a compiled `model`.
+
+        `keras.models.load_model` skips the optimizer's variables while the
+        optimizer is unbuilt (it warns "Skipping variable loading for
+        optimizer"), which would restart AdamW's moments and the schedule's
+        step; building the optimizer first and loading into it keeps both.
+        Returns the epoch to continue from.
+        """
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.model_path)
+        epoch = self.initial_epoch()
+        print(
+            f"Resuming from epoch {epoch} ({self.model_path}); optimizer at step "
+            f"{int(model.optimizer.iterations)}.",
+            flush=True,
+        )
+        return epoch
+
     def initial_epoch(self) -> int:
         if not self.state_path.exists():
             return 0

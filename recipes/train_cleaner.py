@@ -284,9 +284,7 @@ def main() -> None:
     checkpoint = ResumableCheckpoint(folder)
     initial_epoch = 0
     if args.resume and checkpoint.model_path.exists():
-        backbone = keras.models.load_model(checkpoint.model_path)
-        initial_epoch = checkpoint.initial_epoch()
-        print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).", flush=True)
+        initial_epoch = checkpoint.restore(backbone)
 
     monitor = ValidationMonitor(backbone, network_inputs(val_noisy), val_clean, folder)
     print(f"parameters: {backbone.count_params()}; baseline (noisy input):", end=" ")

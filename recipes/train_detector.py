@@ -491,16 +491,7 @@ def main() -> None:
     checkpoint = ResumableCheckpoint(folder, train_cfg.get("checkpoint_minutes", 0.0))
     initial_epoch = 0
     if args.resume and checkpoint.model_path.exists():
-        detector = keras.models.load_model(checkpoint.model_path)
-        # load_model skips the optimizer's variables while it is unbuilt (Keras warns
-        # "Skipping variable loading for optimizer"): build it, then load them too.
-        detector.optimizer.build(detector.trainable_variables)
-        detector.load_weights(checkpoint.model_path)
-        initial_epoch = checkpoint.initial_epoch()
-        print(
-            f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}); optimizer at step "
-            f"{int(detector.optimizer.iterations)}."
-        )
+        initial_epoch = checkpoint.restore(detector)
 
     batches = DetectorBatches(
         [synthetic, real],
