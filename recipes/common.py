@@ -31,6 +31,7 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     parser.add_argument("--data", action="append", help="LAYOUT:PATH of the user's own data")
     parser.add_argument("--output", help="preset folder to write at the end (overrides config)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")
+    parser.add_argument("--max-minutes", type=float, help="override train.max_minutes")
     parser.add_argument(
         "--distribution",
         choices=["none", "data_parallel"],
@@ -44,6 +45,8 @@ def load_config(args: argparse.Namespace) -> dict[str, Any]:
     config = yaml.safe_load(Path(args.config).read_text())
     if args.epochs is not None:
         config["train"]["epochs"] = args.epochs
+    if args.max_minutes is not None:
+        config["train"]["max_minutes"] = args.max_minutes
     if args.output is not None:
         config["output"]["preset"] = args.output
     return config
