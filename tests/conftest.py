@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# oneDNN's custom kernels crashed ("double free or corruption") on some tiny test
+# configurations under TensorFlow on this CPU; the plain kernels are stable.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
