@@ -47,7 +47,11 @@ from signver_keras.data.verification import (  # noqa: E402
 )
 from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
-from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
+from signver_keras.evaluation.verification import (  # noqa: E402
+    score_histograms,
+    summarize,
+    trial_scores,
+)
 from signver_keras.images import load_image  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
@@ -189,6 +193,8 @@ def calibrate(scores, rule: str, references: int, data: str) -> dict:
         "far": rates["far"],
         "frr": rates["frr"],
         "scoring": "mean cosine similarity to the references",
+        # The score distributions the threshold was chosen on (plotted by the UI).
+        "score_histograms": score_histograms(scores),
     }
 
 

@@ -127,7 +127,13 @@ def _open_path(path: Path, max_pixels: int) -> np.ndarray:
                 _check_pixel_count(image.width, image.height, source, max_pixels)
                 image.load()
                 return _pil_to_gray(image, source)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        # Pillow refuses images over twice its own limit before we can count pixels.
+        raise ImageTooLargeError(
+            f"Image file {source} is too large to open safely ({error}). Downscale it first, "
+            "or raise `signver_keras.images.MAX_PIXELS` if you trust the file."
+        ) from error
+    except UnidentifiedImageError as error:
         raise InvalidImageError(
             f"Image file {source} is not a readable image ({error})."
         ) from error
@@ -196,3 +202,83 @@ def load_images(images: ImageInput | Sequence[ImageInput]) -> list[np.ndarray]:
     if not batch:
         raise InvalidImageError("Received an empty list of images; pass at least one image.")
     return [load_image(image) for image in batch]
+
+
+#: File suffixes read by `load_document_pages` as PDF documents.
+PDF_SUFFIXES = (".pdf",)
+
+
+def _render_pdf(path: Path, dpi: float, max_pages: int | None, max_pixels: int) -> list[np.ndarray]:
+    try:
+        import pypdfium2 as pdfium
+    except ImportError as error:
+        raise ImportError(
+            "Reading PDF pages needs pypdfium2: pip install 'signver-keras[ui]' (or pypdfium2)."
+        ) from error
+    source = f"'{path}'"
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as error:
+        with open(path, "rb") as file:
+            is_pdf = file.read(5) == b"%PDF-"
+        # PDFium refuses a well-formed PDF whose page tree is empty, as it does a damaged one.
+        reason = "has no pages, or is damaged" if is_pdf else "is not a PDF"
+        raise InvalidImageError(f"PDF file {source} {reason} ({error}).") from error
+    try:
+        if len(document) == 0:
+            raise InvalidImageError(f"PDF file {source} has no pages.")
+        scale = dpi / 72.0
+        pages = []
+        for index in range(min(len(document), max_pages or len(document))):
+            page = document[index]
+            width, height = page.get_size()
+            _check_pixel_count(
+                round(width * scale),
+                round(height * scale),
+                f"{source} page {index + 1}",
+                max_pixels,
+            )
+            pages.append(np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("L")))
+        return pages
+    finally:
+        document.close()
+
+
+def load_document_pages(
+    document: ImageInput,
+    dpi: float = 150.0,
+    max_pages: int | None = None,
+    max_pixels: int | None = None,
+) -> list[np.ndarray]:
+    """Loads a document as a list of 8-bit grayscale pages.
+
+    A path ending in `.pdf` is rendered page by page with pypdfium2 (optional:
+    `pip install 'signver-keras[ui]'`); anything else is one page read by
+    `load_image`.
+
+    Args:
+        document: a path (image or PDF), a PIL image or a numpy array.
+        dpi: float. Resolution PDF pages are rendered at. Defaults to 150.
+        max_pages: int or None. Render at most this many PDF pages.
+        max_pixels: int or None. Largest page accepted; defaults to `MAX_PIXELS`.
+
+    Raises:
+        InvalidImageError: a corrupt PDF, or a PDF with no pages (and every
+            error of `load_image`).
+        ImportError: a PDF without pypdfium2 installed.
+
+    Example:
+    ```python
+    from signver_keras.images import load_document_pages
+    pages = load_document_pages("contract.pdf")  # [(H, W) uint8, ...]
+    ```
+    """
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    if isinstance(document, (str, os.PathLike)) and Path(document).suffix.lower() in PDF_SUFFIXES:
+        path = Path(document)
+        if not path.exists():
+            raise ImageNotFoundError(f"PDF file '{path}' does not exist.")
+        if path.stat().st_size == 0:
+            raise InvalidImageError(f"PDF file '{path}' is empty (0 bytes).")
+        return _render_pdf(path, dpi, max_pages, limit)
+    return [load_image(document, max_pixels=limit)]

@@ -94,3 +94,27 @@ def test_wrong_types_and_empty_batches():
         load_image(42)
     with pytest.raises(sv.InvalidImageError, match="empty list"):
         load_images([])
+
+
+def test_load_document_pages_reads_an_image_as_one_page(tmp_path, scribbles):
+    Image.fromarray(scribbles[0]).save(tmp_path / "page.png")
+    [page] = images.load_document_pages(tmp_path / "page.png")
+    assert np.array_equal(page, scribbles[0])
+
+
+def test_load_document_pages_renders_pdf_pages(tmp_path, scribbles):
+    pytest.importorskip("pypdfium2")
+    Image.fromarray(scribbles[0]).save(
+        tmp_path / "doc.pdf", save_all=True, append_images=[Image.fromarray(scribbles[1])]
+    )
+    pages = images.load_document_pages(tmp_path / "doc.pdf", dpi=72)
+    assert len(pages) == 2 and pages[0].dtype == np.uint8
+    (tmp_path / "bad.pdf").write_bytes(b"hello")
+    with pytest.raises(sv.InvalidImageError, match="is not a PDF"):
+        images.load_document_pages(tmp_path / "bad.pdf")
+
+
+def test_pillow_decompression_bomb_is_image_too_large(tmp_path):
+    Image.new("1", (20000, 20000), 1).save(tmp_path / "huge.png")
+    with pytest.raises(sv.ImageTooLargeError):
+        load_image(tmp_path / "huge.png")

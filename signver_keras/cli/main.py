@@ -301,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     from signver_keras.cli.batch import add_batch_parser
 
     add_batch_parser(commands)
+
+    from signver_keras.cli.ui import add_ui_parser
+
+    add_ui_parser(commands)
     return parser
 
 

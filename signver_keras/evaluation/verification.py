@@ -84,3 +84,29 @@ def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, 
             rates = rates_at(scores.genuine, negatives, threshold)
             summary.update({f"{name}_{kind}_at_threshold": value for name, value in rates.items()})
     return summary
+
+
+def score_histograms(scores: TrialScores, bins: int = 40) -> dict[str, list]:
+    """Histograms of the genuine, skilled and random trial scores on shared bin edges.
+
+    Stored in an extractor's `calibration["score_histograms"]` at calibration
+    time, so a verdict's score can be shown against the score distributions
+    its threshold was chosen on. Kinds without trials are left out.
+
+    Returns:
+        `{"edges": [bins + 1 floats], "genuine": [bins counts], "skilled": [...],
+        "random": [...]}`.
+    """
+    kinds = {
+        k: np.asarray(getattr(scores, k), np.float64) for k in ("genuine", "skilled", "random")
+    }
+    kinds = {k: v for k, v in kinds.items() if len(v)}
+    if not kinds:
+        raise ValueError("No trial scores: cannot build score histograms.")
+    everything = np.concatenate(list(kinds.values()))
+    low, high = float(everything.min()), float(everything.max())
+    edges = np.linspace(low, high if high > low else low + 1e-6, bins + 1)
+    histograms: dict[str, list] = {"edges": [round(float(e), 5) for e in edges]}
+    for kind, values in kinds.items():
+        histograms[kind] = np.histogram(values, edges)[0].astype(int).tolist()
+    return histograms
