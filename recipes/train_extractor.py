@@ -252,10 +252,7 @@ def main() -> None:
         checkpoint = ResumableCheckpoint(folder)
         initial_epoch = 0
         if args.resume and checkpoint.model_path.exists():
-            trainer = keras.models.load_model(checkpoint.model_path)
-            backbone = trainer.get_layer(backbone.name)
-            initial_epoch = checkpoint.initial_epoch()
-            print(f"Resuming from epoch {initial_epoch} ({checkpoint.model_path}).")
+            initial_epoch = checkpoint.restore(trainer)
 
     references = config["calibration"]["references"]
     monitor = CalibrationMonitor(backbone, parts["calibration"], calib_arrays, references, folder)
