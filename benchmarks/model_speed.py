@@ -1,0 +1,118 @@
+"""Speed of each model family on this machine: crops/s, ms per page, ms per crop.
+
+    python benchmarks/model_speed.py                       # bundled presets, current backend
+    KERAS_BACKEND=tensorflow python benchmarks/model_speed.py
+    python benchmarks/model_speed.py --random              # default configs, random weights
+
+Times the public verbs (`embed`, `detect`, `clean`: preprocessing included) and the
+network alone on already preprocessed batches, after one warm-up call. Inputs are
+the bundled synthetic samples, so the numbers do not depend on any dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import signver_keras as sv
+from signver_keras import samples
+from signver_keras.images import load_image
+
+
+def timed(function: Callable[[], object], repeats: int) -> float:
+    """Median wall time of `repeats` calls after one warm-up call, in seconds."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def model(family_cls, preset: str, random: bool, build: Callable[[], object]):
+    """The bundled preset when shipped (and not `random`), else `build()`."""
+    if random or preset not in sv.presets.available():
+        return build()
+    return family_cls.from_preset(preset)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--crops", type=int, default=256, help="crops per embed call")
+    parser.add_argument("--random", action="store_true", help="default configs, random weights")
+    args = parser.parse_args()
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    rows = []
+
+    extractor = model(
+        sv.SignatureExtractor,
+        "signver_extractor_base",
+        args.random,
+        lambda: sv.SignatureExtractor(
+            backbone=sv.models.SignatureExtractorBackbone(),
+            preprocessor=sv.models.SignatureExtractorPreprocessor(),
+        ),
+    )
+    crops = [load_image(p) for p in samples.REFERENCES] * (args.crops // 3 + 1)
+    crops = crops[: args.crops]
+    seconds = timed(lambda: extractor.embed(crops, batch_size=128), args.repeats)
+    rows.append(
+        ("extractor", "embed (preprocessing + network)", f"{len(crops) / seconds:.0f} crops/s")
+    )
+    batch = extractor.preprocessor(crops[:128])
+    seconds = timed(lambda: extractor._forward(batch), args.repeats)
+    rows.append(("extractor", "network only, batch 128", f"{128 / seconds:.0f} crops/s"))
+
+    detector = model(
+        sv.SignatureDetector,
+        "signver_detector_base",
+        args.random,
+        lambda: sv.SignatureDetector(
+            backbone=sv.models.SignatureDetectorBackbone(),
+            preprocessor=sv.models.SignatureDetectorPreprocessor(),
+        ),
+    )
+    page = load_image(samples.DOCUMENT)
+    seconds = timed(lambda: detector.detect(page), args.repeats)
+    rows.append(
+        (
+            "detector",
+            f"detect, one {page.shape[1]}x{page.shape[0]} page",
+            f"{seconds * 1000:.0f} ms/page",
+        )
+    )
+
+    cleaner = model(
+        sv.SignatureCleaner,
+        "signver_cleaner_base",
+        args.random,
+        lambda: sv.SignatureCleaner(
+            backbone=sv.models.SignatureCleanerBackbone(),
+            preprocessor=sv.models.SignatureCleanerPreprocessor(),
+        ),
+    )
+    crop = load_image(samples.QUERY_GENUINE)
+    seconds = timed(lambda: cleaner.clean(crop), args.repeats)
+    rows.append(
+        (
+            "cleaner",
+            f"clean, one {crop.shape[1]}x{crop.shape[0]} crop",
+            f"{seconds * 1000:.0f} ms/crop",
+        )
+    )
+
+    weights = "random weights" if args.random else "bundled presets where shipped"
+    print(f"backend {backend}, {os.cpu_count()} CPU cores, {weights}, median of {args.repeats}")
+    width = max(len(r[1]) for r in rows)
+    print(f"{'family':10s}  {'measure':{width}s}  speed")
+    for family, measure, speed in rows:
+        print(f"{family:10s}  {measure:{width}s}  {speed}")
+
+
+if __name__ == "__main__":
+    main()
