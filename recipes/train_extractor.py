@@ -93,12 +93,16 @@ class CosineMarginHead(layers.Layer):
         }
 
 
-def preprocessed(records: list[SignatureRecord], target_size: tuple[int, int]) -> np.ndarray:
+def preprocessed(
+    records: list[SignatureRecord],
+    target_size: tuple[int, int],
+    cache_dir: Path | None = None,
+) -> np.ndarray:
     """The preprocessor's output for every record as uint8, cached on disk outside the repo."""
     key = hashlib.sha256(json.dumps([target_size, [r.path for r in records]]).encode()).hexdigest()[
         :16
     ]
-    path = CACHE_DIR / f"extractor_inputs_{key}.npy"
+    path = (cache_dir or CACHE_DIR) / f"extractor_inputs_{key}.npy"
     if path.exists():
         return np.load(path)
     arrays = np.stack(
@@ -114,9 +118,45 @@ def preprocessed(records: list[SignatureRecord], target_size: tuple[int, int]) -
 
 
 def class_labels(records: list[SignatureRecord]) -> np.ndarray:
+    """One class per (writer, genuine) and per (writer, forged): forgeries are their own class."""
     names = sorted({(r.writer_id, r.genuine) for r in records})
     index = {name: i for i, name in enumerate(names)}
     return np.array([index[(r.writer_id, r.genuine)] for r in records], np.int32)
+
+
+def build_backbone(model_config: dict) -> keras.Model:
+    """A fresh `SignatureExtractorBackbone` from a config's `model` section."""
+    model_config = dict(model_config)
+    target = model_config.pop("target_size")
+    return sv.models.SignatureExtractorBackbone(image_shape=(*target, 1), **model_config)
+
+
+def build_trainer(
+    backbone: keras.Model, num_classes: int, train_cfg: dict, decay_steps: int
+) -> keras.Model:
+    """The compiled training model: backbone + CosFace head, AdamW with cosine decay.
+
+    Its inputs are `{"images", "labels"}` (the head needs the labels for the
+    margin), as produced by `training_dataset`.
+    """
+    images_in = keras.Input(backbone.image_shape, name="images")
+    labels_in = keras.Input((), dtype="int32", name="labels")
+    logits = CosineMarginHead(
+        num_classes, train_cfg["scale"], train_cfg["margin"], name="margin_head"
+    )([backbone(images_in), labels_in])
+    trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        train_cfg["learning_rate"],
+        decay_steps=max(1, decay_steps),
+        alpha=0.02,
+        warmup_target=None,
+    )
+    trainer.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return trainer
 
 
 def training_dataset(arrays: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
@@ -214,11 +254,7 @@ def main() -> None:
             base = sv.SignatureExtractor.from_preset(args.from_preset)
             backbone = base.backbone
         else:
-            model_config = dict(config["model"])
-            target = model_config.pop("target_size")
-            backbone = sv.models.SignatureExtractorBackbone(
-                image_shape=(*target, 1), **model_config
-            )
+            backbone = build_backbone(config["model"])
         target_size = tuple(backbone.image_shape[:2])
 
         train_arrays = preprocessed(parts["train"], target_size)
@@ -230,23 +266,9 @@ def main() -> None:
         )
 
         train_cfg = config["train"]
-        images_in = keras.Input(backbone.image_shape, name="images")
-        labels_in = keras.Input((), dtype="int32", name="labels")
-        logits = CosineMarginHead(
-            int(labels.max()) + 1, train_cfg["scale"], train_cfg["margin"], name="margin_head"
-        )([backbone(images_in), labels_in])
-        trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
         steps = max(1, len(train_arrays) // train_cfg["batch_size"])
-        schedule = keras.optimizers.schedules.CosineDecay(
-            train_cfg["learning_rate"],
-            decay_steps=steps * train_cfg["epochs"],
-            alpha=0.02,
-            warmup_target=None,
-        )
-        trainer.compile(
-            optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
+        trainer = build_trainer(
+            backbone, int(labels.max()) + 1, train_cfg, steps * train_cfg["epochs"]
         )
 
         checkpoint = ResumableCheckpoint(folder)

@@ -1,0 +1,377 @@
+"""Issue 4: how realistic are the synthetic writers? Real vs synthetic vs both, same budget.
+
+    KERAS_BACKEND=tensorflow python scripts/realism_table.py --minutes 8 --update-readme
+    python scripts/realism_table.py --steps 300 --writers 200 --output realism.json
+
+Trains the same extractor (`recipes/configs/extractor_realism.yaml`, the extractor
+recipe's CosFace training and augmentation) from the same seed for the same number
+of steps (and at most `--minutes` each) on
+(a) the real training writers of the extractor recipe's writer-disjoint split,
+(b) `--writers` synthetic writers (genuine signatures and skilled forgeries of
+    `signver_keras.data.synthetic_writers`, generated once and cached outside the
+    repository), and
+(c) both,
+then reports EER (skilled and random forgeries, 5 references, seed-fixed draw) on the
+split's SigComp2011 test writers with each condition's final weights (no model
+selection: selecting on real calibration writers would let real data into (b)).
+Prints a markdown table, writes it to a JSON file, and with `--update-readme`
+replaces the README block between `<!-- realism:start -->` and `<!-- realism:end -->`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import math
+import os
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from recipes.common import load_split  # noqa: E402
+from recipes.train_extractor import (  # noqa: E402
+    CACHE_DIR,
+    build_backbone,
+    build_trainer,
+    class_labels,
+    embed_arrays,
+    preprocessed,
+    training_dataset,
+)
+from signver_keras.data import synthetic_writers  # noqa: E402
+from signver_keras.data.verification import SignatureRecord  # noqa: E402
+from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
+from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
+    normalize_signature,
+)
+
+README = REPO_ROOT / "README.md"
+START, END = "<!-- realism:start -->", "<!-- realism:end -->"
+CONDITIONS = {
+    "real": "(a) real writers",
+    "synthetic": "(b) synthetic writers",
+    "both": "(c) real + synthetic",
+}
+PROBE_STEPS = 25  # timing probe when only --minutes is given (the first 5 are warm-up)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config", default=str(REPO_ROOT / "recipes/configs/extractor_realism.yaml")
+    )
+    parser.add_argument("--steps", type=int, help="training steps per condition")
+    parser.add_argument("--minutes", type=float, help="wall-clock cap per condition")
+    parser.add_argument("--writers", type=int, help="number of synthetic writers")
+    parser.add_argument(
+        "--conditions",
+        default=",".join(CONDITIONS),
+        help="comma-separated subset of: " + ", ".join(CONDITIONS),
+    )
+    parser.add_argument(
+        "--output",
+        default=str(CACHE_DIR / "realism" / "realism_table.json"),
+        help="JSON file for the results (default outside the repository)",
+    )
+    parser.add_argument("--cache-dir", default=str(CACHE_DIR), help="preprocessed-array cache")
+    parser.add_argument("--update-readme", action="store_true", help="write the table to README")
+    parser.add_argument("--readme", default=str(README), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def load_config(args: argparse.Namespace) -> dict:
+    config = yaml.safe_load(Path(args.config).read_text())
+    if args.steps is not None:
+        config["train"]["steps"] = args.steps
+    if args.minutes is not None:
+        config["train"]["minutes"] = args.minutes
+    if args.writers is not None:
+        config["synthetic"]["writers"] = args.writers
+    if not config["train"].get("steps") and not config["train"].get("minutes"):
+        raise SystemExit("Give a budget: --steps and/or --minutes (train.steps / train.minutes).")
+    return config
+
+
+def synthetic_set(
+    spec: dict, target_size: tuple[int, int], cache_dir: Path
+) -> tuple[list[SignatureRecord], np.ndarray]:
+    """Records and preprocessed uint8 arrays of `spec["writers"]` synthetic writers.
+
+    Writer `w` is `SyntheticWriter(spec["seed"] + w)`: `genuine` genuine signatures and
+    `forgeries` skilled forgeries by `forgers` different hands. The arrays are cached
+    under `cache_dir`, keyed by the spec, the size and the generator's source code.
+    """
+    n, genuine, forgeries = spec["writers"], spec["genuine"], spec["forgeries"]
+    forgers, seed = max(1, spec["forgers"]), spec["seed"]
+    records = [
+        SignatureRecord(
+            path=f"synthetic:{seed + w}:{kind}{i}",
+            writer_id=f"synthetic_{seed + w}",
+            genuine=kind == "g",
+            forger_id=None if kind == "g" else f"synthetic_forger_{seed + w}_{i % forgers}",
+            dataset="synthetic_writers",
+        )
+        for w in range(n)
+        for kind, count in (("g", genuine), ("f", forgeries))
+        for i in range(count)
+    ]
+    source = inspect.getsource(synthetic_writers)
+    key = hashlib.sha256(
+        json.dumps([n, genuine, forgeries, forgers, seed, list(target_size), source]).encode()
+    ).hexdigest()[:16]
+    path = Path(cache_dir) / f"synthetic_writers_{key}.npy"
+    if path.exists():
+        return records, np.load(path)
+    start = time.monotonic()
+    arrays = np.empty((len(records), *target_size), np.uint8)
+    index = 0
+    for w in range(n):
+        writer = synthetic_writers.SyntheticWriter(seed + w)
+        images = [writer.genuine(i) for i in range(genuine)]
+        images += [writer.skilled_forgery(i, i % forgers) for i in range(forgeries)]
+        for image in images:
+            arrays[index] = np.round(normalize_signature(image, target_size) * 255)
+            index += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path.with_suffix(".partial.npy"), arrays)
+    os.replace(path.with_suffix(".partial.npy"), path)
+    print(f"synthetic: {n} writers, {len(arrays)} images in {time.monotonic() - start:.0f} s")
+    return records, arrays
+
+
+class Budget(keras.callbacks.Callback):
+    """Stops after `steps` batches or `minutes` of wall-clock time, whichever comes first."""
+
+    def __init__(self, steps: int | None, minutes: float | None, skip: int = 0):
+        super().__init__()
+        self.max_steps = steps
+        self.seconds = minutes * 60 if minutes else None
+        self.skip = skip  # steps excluded from `timed_seconds` (warm-up, compilation)
+        self.steps = 0
+        self.timed_from: float | None = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        now = time.monotonic()
+        if self.steps == self.skip:
+            self.timed_from = now
+        self.elapsed = now - self.start
+        if (self.max_steps and self.steps >= self.max_steps) or (
+            self.seconds and self.elapsed >= self.seconds
+        ):
+            self.model.stop_training = True
+
+    @property
+    def seconds_per_step(self) -> float:
+        timed = self.steps - self.skip
+        return (time.monotonic() - self.timed_from) / timed if timed > 0 else float("nan")
+
+
+def fit(
+    arrays: np.ndarray,
+    labels: np.ndarray,
+    config: dict,
+    steps: int,
+    minutes: float | None,
+    skip: int = 0,
+) -> tuple[keras.Model, Budget, list[dict]]:
+    """Trains a fresh backbone (same seed every time) and returns it with its budget record."""
+    train_cfg = config["train"]
+    batch_size = train_cfg["batch_size"]
+    if len(arrays) < batch_size:
+        raise SystemExit(f"{len(arrays)} training images are less than one batch ({batch_size}).")
+    keras.utils.set_random_seed(train_cfg["seed"])
+    backbone = build_backbone(config["model"])
+    trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg, decay_steps=steps)
+    dataset = training_dataset(arrays, labels, batch_size, train_cfg["seed"]).repeat()
+    budget = Budget(steps, minutes, skip)
+    chunk = max(1, min(100, steps))  # an "epoch" here is only a logging interval
+    history = trainer.fit(
+        dataset,
+        steps_per_epoch=chunk,
+        epochs=math.ceil(steps / chunk),
+        callbacks=[budget],
+        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+    )
+    log = [
+        {key: float(values[i]) for key, values in history.history.items()}
+        for i in range(len(history.history.get("loss", [])))
+    ]
+    return backbone, budget, log
+
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None or not np.isfinite(value) else f"{100 * value:.1f} %"
+
+
+def markdown_table(result: dict) -> str:
+    lines = [
+        "| training data | writers | images | steps | minutes | EER skilled | EER random |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"| {row['label']} | {row['writers']} | {row['images']} | {row['steps']} | "
+            f"{row['minutes']:.1f} | {fmt(row.get('eer_skilled'))} | {fmt(row.get('eer_random'))} |"
+        )
+    return "\n".join(lines)
+
+
+def readme_block(result: dict) -> str:
+    test = result["test"]
+    return (
+        f"Generated by `{result['command']}` ({result['date']}, Keras backend "
+        f"{result['backend']}, {result['cpu']}): each row trains the same extractor "
+        f"(`{result['config']}`) from the same seed for the same number of steps; EER on "
+        f"{test['writers']} writer-disjoint {test['dataset']} test writers "
+        f"({test['references']} references, {test['genuine_trials']} genuine, "
+        f"{test['skilled_trials']} skilled and {test['random_trials']} random-forgery trials).\n\n"
+        + markdown_table(result)
+    )
+
+
+def update_readme(path: Path, block: str) -> None:
+    text = path.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path} has no {START} ... {END} block.")
+    path.write_text(pattern.sub(lambda _: f"{START}\n{block}\n{END}", text))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    config = load_config(args)
+    conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    unknown = set(conditions) - set(CONDITIONS)
+    if unknown:
+        raise SystemExit(f"Unknown conditions {sorted(unknown)}; choose from {list(CONDITIONS)}.")
+    cache_dir = Path(args.cache_dir)
+    target_size = tuple(config["model"]["target_size"])
+
+    parts = load_split(config)
+    test_name = config["data"]["test_dataset"]
+    test = [r for r in parts["test"] if r.dataset == test_name]
+    if not test:
+        raise SystemExit(f"No test writers of {test_name} in the split.")
+    real = parts["train"]
+    real_arrays = preprocessed(real, target_size, cache_dir) if real else None
+    test_arrays = preprocessed(test, target_size, cache_dir)
+    synth, synth_arrays = (
+        synthetic_set(config["synthetic"], target_size, cache_dir)
+        if {"synthetic", "both"} & set(conditions)
+        else ([], None)
+    )
+    data = {
+        "real": (real, real_arrays),
+        "synthetic": (synth, synth_arrays),
+        "both": (
+            real + synth,
+            np.concatenate([real_arrays, synth_arrays]) if real and synth else None,
+        ),
+    }
+
+    train_cfg = config["train"]
+    steps, minutes = train_cfg.get("steps"), train_cfg.get("minutes")
+    probe = None
+    if not steps:
+        # Same number of steps for every condition: measure the speed once, on the
+        # condition with the most classes (the largest head), and fill the minutes.
+        name = max(conditions, key=lambda c: len({(r.writer_id, r.genuine) for r in data[c][0]}))
+        records, arrays = data[name]
+        _, timing, _ = fit(arrays, class_labels(records), config, PROBE_STEPS, None, skip=5)
+        probe = {"condition": name, "seconds_per_step": timing.seconds_per_step}
+        steps = max(1, int(minutes * 60 / timing.seconds_per_step * 0.97))
+        print(f"timing probe: {timing.seconds_per_step:.3f} s/step -> {steps} steps per condition")
+
+    rows = []
+    for name in conditions:
+        records, arrays = data[name]
+        if not records:
+            raise SystemExit(f"Condition '{name}' has no training data.")
+        labels = class_labels(records)
+        print(
+            f"\n== {CONDITIONS[name]}: {len(arrays)} images, "
+            f"{len({r.writer_id for r in records})} writers, {labels.max() + 1} classes"
+        )
+        backbone, budget, log = fit(arrays, labels, config, steps, minutes)
+        summary = summarize(
+            trial_scores(
+                test,
+                embed_arrays(backbone, test_arrays),
+                config["evaluation"]["references"],
+                seed=config["evaluation"]["seed"],
+            )
+        )
+        row = {
+            "condition": name,
+            "label": CONDITIONS[name],
+            "writers": len({r.writer_id for r in records}),
+            "classes": int(labels.max()) + 1,
+            "images": len(arrays),
+            "steps": budget.steps,
+            "minutes": budget.elapsed / 60,
+            "final_loss": log[-1].get("loss") if log else None,
+            **{k: float(v) for k, v in summary.items()},
+        }
+        rows.append(row)
+        print(
+            f"{CONDITIONS[name]}: EER skilled {fmt(row.get('eer_skilled'))}, "
+            f"random {fmt(row.get('eer_random'))} after {row['steps']} steps"
+        )
+
+    command = "python scripts/realism_table.py " + " ".join(
+        a for a in (argv if argv is not None else sys.argv[1:]) if a != "--update-readme"
+    )
+    first = rows[0]
+    result = {
+        "command": command.strip(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "backend": keras.backend.backend(),
+        "cpu": f"{os.cpu_count()} CPU cores",
+        "config": os.path.relpath(Path(args.config).resolve(), REPO_ROOT),
+        "model": config["model"],
+        "train": {**train_cfg, "steps": steps, "minutes": minutes},
+        "synthetic": config["synthetic"],
+        "timing_probe": probe,
+        "test": {
+            "dataset": test_name,
+            "writers": len({r.writer_id for r in test}),
+            "references": config["evaluation"]["references"],
+            "seed": config["evaluation"]["seed"],
+            "split": config["data"]["split"],
+            "split_seed": config["data"]["split_seed"],
+            **{k: int(first[k]) for k in ("genuine_trials", "skilled_trials", "random_trials")},
+        },
+        "rows": rows,
+    }
+    result["table"] = markdown_table(result)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2))
+    print("\n" + result["table"])
+    print(f"\nWrote {output}")
+    if args.update_readme:
+        update_readme(Path(args.readme), readme_block(result))
+        print(f"Updated {args.readme}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
