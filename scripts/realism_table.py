@@ -10,7 +10,7 @@ of steps (and at most `--minutes` each) on
 (b) `--writers` synthetic writers (genuine signatures and skilled forgeries of
     `signver_keras.data.synthetic_writers`, generated once and cached outside the
     repository), and
-(c) both,
+(c) both (real images repeated to `synthetic.real_share_in_both` of the mix),
 then reports EER (skilled and random forgeries, 5 references, seed-fixed draw) on the
 split's SigComp2011 test writers with each condition's final weights (no model
 selection: selecting on real calibration writers would let real data into (b)).
@@ -153,6 +153,13 @@ def synthetic_set(
     return records, arrays
 
 
+def real_repeats(real: int, synthetic: int, share: float | None) -> int:
+    """How often to repeat the real images so they make about `share` of condition (c)."""
+    if not share:
+        return 1
+    return max(1, round(share / (1 - share) * synthetic / real))
+
+
 class Budget(keras.callbacks.Callback):
     """Stops after `steps` batches or `minutes` of wall-clock time, whichever comes first."""
 
@@ -223,12 +230,14 @@ def fmt(value: float | None) -> str:
 
 def markdown_table(result: dict) -> str:
     lines = [
-        "| training data | writers | images | steps | minutes | EER skilled | EER random |",
-        "|---|---|---|---|---|---|---|",
+        "| training data | writers | images | real share | steps | minutes | EER skilled "
+        "| EER random |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         lines.append(
-            f"| {row['label']} | {row['writers']} | {row['images']} | {row['steps']} | "
+            f"| {row['label']} | {row['writers']} | {row['images']} | "
+            f"{100 * row['real_share']:.0f} % | {row['steps']} | "
             f"{row['minutes']:.1f} | {fmt(row.get('eer_skilled'))} | {fmt(row.get('eer_random'))} |"
         )
     return "\n".join(lines)
@@ -278,14 +287,13 @@ def main(argv: list[str] | None = None) -> dict:
         if {"synthetic", "both"} & set(conditions)
         else ([], None)
     )
-    data = {
-        "real": (real, real_arrays),
-        "synthetic": (synth, synth_arrays),
-        "both": (
-            real + synth,
-            np.concatenate([real_arrays, synth_arrays]) if real and synth else None,
-        ),
-    }
+    data = {"real": (real, real_arrays), "synthetic": (synth, synth_arrays), "both": ([], None)}
+    if real and synth:
+        repeats = real_repeats(len(real), len(synth), config["synthetic"].get("real_share_in_both"))
+        data["both"] = (
+            real * repeats + synth,
+            np.concatenate([real_arrays] * repeats + [synth_arrays]),
+        )
 
     train_cfg = config["train"]
     steps, minutes = train_cfg.get("steps"), train_cfg.get("minutes")
@@ -307,7 +315,8 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"Condition '{name}' has no training data.")
         labels = class_labels(records)
         print(
-            f"\n== {CONDITIONS[name]}: {len(arrays)} images, "
+            f"\n== {CONDITIONS[name]}: {len({r.path for r in records})} images "
+            f"({len(arrays)} with repeats), "
             f"{len({r.writer_id for r in records})} writers, {labels.max() + 1} classes"
         )
         backbone, budget, log = fit(arrays, labels, config, steps, minutes)
@@ -324,7 +333,8 @@ def main(argv: list[str] | None = None) -> dict:
             "label": CONDITIONS[name],
             "writers": len({r.writer_id for r in records}),
             "classes": int(labels.max()) + 1,
-            "images": len(arrays),
+            "images": len({r.path for r in records}),
+            "real_share": sum(r.dataset != "synthetic_writers" for r in records) / len(records),
             "steps": budget.steps,
             "minutes": budget.elapsed / 60,
             "final_loss": log[-1].get("loss") if log else None,

@@ -84,6 +84,7 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     assert [row["condition"] for row in result["rows"]] == ["real", "synthetic", "both"]
     assert [row["writers"] for row in result["rows"]] == [4, 2, 6]
     assert all(row["steps"] == 3 for row in result["rows"])
+    assert [row["real_share"] for row in result["rows"]] == [1.0, 0.0, 36 / 46]
     assert all(0.0 <= row["eer_skilled"] <= 1.0 for row in result["rows"])
     assert result["test"]["writers"] == 2
     table = json.loads(output.read_text())["table"].splitlines()
@@ -96,3 +97,10 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     # The synthetic writers were generated once, into the given cache folder.
     assert len(list((tmp_path / "cache").glob("synthetic_writers_*.npy"))) == 1
     print(f"realism smoke test: {time.monotonic() - start:.1f} s")
+
+
+def test_real_images_are_repeated_to_the_configured_share():
+    script = load_script()
+    assert script.real_repeats(4505, 12000, 0.5) == 3  # 4505 * 3 / (4505 * 3 + 12000) = 53 %
+    assert script.real_repeats(4505, 12000, None) == 1
+    assert script.real_repeats(36, 10, 0.5) == 1
