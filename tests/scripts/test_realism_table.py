@@ -37,11 +37,10 @@ def write_fixture_dataset(folder: Path, writers: int = 8, genuine: int = 7, forg
     (folder / "MANIFEST.csv").write_text("\n".join(rows) + "\n")
 
 
-def test_realism_table_has_three_rows(tmp_path, monkeypatch):
-    start = time.monotonic()
+def tiny_config(tmp_path: Path) -> Path:
+    """The realism config shrunk to a tiny network on a generated fixture dataset."""
     data = tmp_path / "data"
     write_fixture_dataset(data / "fixture_sigcomp")
-    monkeypatch.setenv("SIGNVER_DATA", str(data))
     config = yaml.safe_load((ROOT / "recipes/configs/extractor_realism.yaml").read_text())
     config["model"] = {
         "target_size": [32, 64],
@@ -58,6 +57,13 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     config["train"].update(batch_size=8, steps=None, minutes=None, margin=0.2, scale=16.0)
     config_path = tmp_path / "realism_tiny.yaml"
     config_path.write_text(yaml.safe_dump(config))
+    return config_path
+
+
+def test_realism_table_has_three_rows(tmp_path, monkeypatch):
+    start = time.monotonic()
+    config_path = tiny_config(tmp_path)
+    monkeypatch.setenv("SIGNVER_DATA", str(tmp_path / "data"))
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- realism:start -->\nnot run yet\n<!-- realism:end -->\nend\n")
     output = tmp_path / "realism.json"
@@ -97,6 +103,29 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     # The synthetic writers were generated once, into the given cache folder.
     assert len(list((tmp_path / "cache").glob("synthetic_writers_*.npy"))) == 1
     print(f"realism smoke test: {time.monotonic() - start:.1f} s")
+
+
+def test_minutes_only_budget_measures_steps_once(tmp_path, monkeypatch):
+    config_path = tiny_config(tmp_path)
+    monkeypatch.setenv("SIGNVER_DATA", str(tmp_path / "data"))
+    result = load_script().main(
+        [
+            "--config",
+            str(config_path),
+            "--minutes",
+            "0.05",
+            "--conditions",
+            "real",
+            "--output",
+            str(tmp_path / "realism.json"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
+    probe = result["timing_probe"]
+    assert probe["condition"] == "real" and probe["seconds_per_step"] > 0
+    (row,) = result["rows"]
+    assert row["steps"] == result["train"]["steps"] or row["minutes"] >= 0.05
 
 
 def test_real_images_are_repeated_to_the_configured_share():
