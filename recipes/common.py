@@ -78,6 +78,22 @@ def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
     return parts
 
 
+def write_json_atomically(path: Path, payload: dict) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(payload, indent=2))
+    os.replace(partial, path)
+
+
+def save_best(model: keras.Model, weights_path: Path, state_path: Path, state: dict) -> None:
+    """Saves the best weights so far and their scores; a kill mid-save keeps the previous best."""
+    partial = weights_path.with_name(
+        weights_path.name.replace(".weights.h5", ".partial.weights.h5")
+    )
+    model.save_weights(partial)
+    os.replace(partial, weights_path)
+    write_json_atomically(state_path, state)
+
+
 class ResumableCheckpoint(keras.callbacks.Callback):
     """Saves the whole training model (weights + optimizer) and the epoch reached.
 
@@ -107,7 +123,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.model.save(partial)
         os.replace(partial, self.model_path)
         state = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()}}
-        self.state_path.write_text(json.dumps(state, indent=2))
+        write_json_atomically(self.state_path, state)
 
     def restore(self, model: keras.Model) -> int:
         """Loads the checkpoint's weights *and optimizer state* into a compiled `model`.

@@ -41,6 +41,7 @@ from recipes.common import (  # noqa: E402
     load_split,
     parse_args,
     run_dir,
+    save_best,
 )
 from signver_keras.data.cleaning_pairs import make_pair  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
@@ -195,8 +196,9 @@ class ValidationMonitor(keras.callbacks.Callback):
         )
         if scores["val_ssim"] >= self.best:
             self.best = scores["val_ssim"]
-            self.backbone.save_weights(self.best_path)
-            self.state_path.write_text(json.dumps({"epoch": epoch + 1, **scores}, indent=2))
+            save_best(
+                self.backbone, self.best_path, self.state_path, {"epoch": epoch + 1, **scores}
+            )
 
 
 class CosineByProgress(keras.callbacks.Callback):

@@ -41,6 +41,7 @@ from recipes.common import (  # noqa: E402
     load_config,
     parse_args,
     run_dir,
+    save_best,
 )
 from recipes.train_cleaner import CosineByProgress  # noqa: E402
 from signver_keras.data.detection_data import (  # noqa: E402
@@ -369,8 +370,9 @@ class DetectionMonitor(keras.callbacks.Callback):
         sys.stdout.flush()
         if score > self.best:
             self.best = score
-            self.model.save_weights(self.best_path)
-            self.state_path.write_text(json.dumps({"score": score, "epoch": epoch + 1}))
+            save_best(
+                self.model, self.best_path, self.state_path, {"score": score, "epoch": epoch + 1}
+            )
 
 
 class WarmupCosineByProgress(CosineByProgress):

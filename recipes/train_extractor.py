@@ -37,6 +37,7 @@ from recipes.common import (  # noqa: E402
     load_split,
     parse_args,
     run_dir,
+    save_best,
 )
 from recipes.distribution import setup_distribution  # noqa: E402
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
@@ -216,8 +217,8 @@ class CalibrationMonitor(keras.callbacks.Callback):
         )
         if score <= self.best:
             self.best = score
-            self.backbone.save_weights(self.best_path)
-            self.state_path.write_text(json.dumps({"score": score, "epoch": epoch + 1, **summary}))
+            state = {"score": score, "epoch": epoch + 1, **summary}
+            save_best(self.backbone, self.best_path, self.state_path, state)
 
 
 def calibrate(scores, rule: str, references: int, data: str) -> dict:
