@@ -186,6 +186,30 @@ def _protocol_details(metrics: dict[str, Any]) -> str:
     )
 
 
+def _card_head(front: dict[str, Any], name: str, intro: list[str], load_line: str) -> list[str]:
+    """Front matter, title, introduction, intended use and how to load: every card starts so."""
+    return [
+        "---",
+        yaml.safe_dump(front, sort_keys=False).strip(),
+        "---",
+        f"# {name}",
+        "",
+        *intro,
+        "",
+        "## Intended use",
+        "",
+        INTENDED_USE,
+        "",
+        "## How to load",
+        "",
+        "```python",
+        "import signver_keras as sv",
+        load_line,
+        "```",
+        "",
+    ]
+
+
 def render_model_card(preset_dir: str | Path, name: str, family: str, description: str) -> str:
     """Renders README.md for a saved preset folder from the files inside it."""
     folder = Path(preset_dir)
@@ -201,27 +225,14 @@ def render_model_card(preset_dir: str | Path, name: str, family: str, descriptio
     index = _model_index(name, task, metrics)
     if index:
         front["model-index"] = index
-    lines = [
-        "---",
-        yaml.safe_dump(front, sort_keys=False).strip(),
-        "---",
-        f"# {name}",
-        "",
+    intro = [
         f"{description} {summary}",
         "",
         f"Family: `{family}`. Parameters: {metadata.get('parameter_count', 'unknown')}.",
-        "",
-        "## Intended use",
-        "",
-        INTENDED_USE,
-        "",
-        "## How to load",
-        "",
-        "```python",
-        "import signver_keras as sv",
-        f'model = sv.Signature{family.capitalize()}.from_preset("{name}")',
-        "```",
-        "",
+    ]
+    load_line = f'model = sv.Signature{family.capitalize()}.from_preset("{name}")'
+    lines = [
+        *_card_head(front, name, intro, load_line),
         *_training_section(_read(folder, "training.json"), family, name),
     ]
     if metrics:
@@ -263,27 +274,10 @@ def render_pipeline_card(name: str, stages: dict[str, str]) -> str:
         "tags": ["keras", "signature-verification", "signver-keras", "pipeline"],
     }
     rows = [f"- `{stage}/`: see its own README.md" for stage in stages]
-    return "\n".join(
-        [
-            "---",
-            yaml.safe_dump(front, sort_keys=False).strip(),
-            "---",
-            f"# {name}",
-            "",
-            "A signver-keras verification pipeline (detect -> clean -> embed -> verify).",
-            "",
-            *rows,
-            "",
-            "## Intended use",
-            "",
-            INTENDED_USE,
-            "",
-            "## How to load",
-            "",
-            "```python",
-            "import signver_keras as sv",
-            f'verifier = sv.SignatureVerifier.from_preset("{name}")',
-            "```",
-            "",
-        ]
-    )
+    intro = [
+        "A signver-keras verification pipeline (detect -> clean -> embed -> verify).",
+        "",
+        *rows,
+    ]
+    load_line = f'verifier = sv.SignatureVerifier.from_preset("{name}")'
+    return "\n".join(_card_head(front, name, intro, load_line))
