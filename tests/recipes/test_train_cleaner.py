@@ -1,38 +1,14 @@
 """The cleaner recipe trains, survives a kill, resumes, and writes a loadable, evaluated preset."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import signver_keras as sv
+from tests.recipes.recipe_runs import finish, kill_after_first_checkpoint, start
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_recipe(run_dir, output, cache, *extra):
-    command = [
-        sys.executable,
-        "-m",
-        "recipes.train_cleaner",
-        "--config",
-        "recipes/configs/cleaner_tiny.yaml",
-        "--run-dir",
-        str(run_dir),
-        "--output",
-        str(output),
-        *extra,
-    ]
-    env = {**os.environ, "CI": "1", "KERAS_BACKEND": "tensorflow", "SIGNVER_CACHE": str(cache)}
-    return subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
+CONFIG = "recipes/configs/cleaner_tiny.yaml"
 
 
 @pytest.mark.slow
@@ -40,21 +16,17 @@ def test_killed_run_resumes_and_saves_a_cleaner_preset(shared_data, tmp_path):
     if not (shared_data / "bhsig260_subset").is_dir():
         pytest.skip("bhsig260_subset not available")
     run_dir, output, cache = tmp_path / "run", tmp_path / "preset", tmp_path / "cache"
-    first = run_recipe(run_dir, output, cache, "--epochs", "200")
-    state = run_dir / "state.json"
-    deadline = time.monotonic() + 120
-    while not state.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert state.exists(), first.communicate()[0][-2000:]
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    killed_at = json.loads(state.read_text())["epoch"]
+    env = {"KERAS_BACKEND": "tensorflow", "SIGNVER_CACHE": str(cache)}
+    first = start("train_cleaner", CONFIG, run_dir, output, "--epochs", 200, env=env)
+    killed_at = kill_after_first_checkpoint(first, run_dir)
     assert not output.exists()
     assert list(cache.glob("cleaner_tiles_*.npz")), "training tiles were not cached"
 
-    second = run_recipe(run_dir, output, cache, "--epochs", str(killed_at + 2), "--resume")
-    log = second.communicate(timeout=120)[0]
-    assert second.returncode == 0, log[-2000:]
+    log = finish(
+        start(
+            "train_cleaner", CONFIG, run_dir, output, "--epochs", killed_at + 2, "--resume", env=env
+        )
+    )
     assert f"Resuming from epoch {killed_at}" in log
     assert len((run_dir / "log.csv").read_text().splitlines()) >= 3  # header + epochs
 
