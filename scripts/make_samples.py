@@ -3,7 +3,8 @@
     python scripts/make_samples.py
 
 The demo uses them: a contract page signed by synthetic writer A, three of A's
-reference signatures, one more genuine signature of A, and a skilled forgery of A.
+reference signatures, one more genuine signature of A, a skilled forgery of A, and
+a genuine signature of another writer (a random forgery for A).
 No real dataset image is involved (their licences forbid redistribution).
 """
 
@@ -18,7 +19,7 @@ from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
 from signver_keras.data.synthetic_writers import SyntheticWriter
 
 SAMPLES = Path(__file__).resolve().parents[1] / "signver_keras" / "samples"
-WRITER_SEED, PAGE_SEED = 2024, 2
+WRITER_SEED, PAGE_SEED, OTHER_WRITER_SEED = 2024, 2, 3
 
 
 def main() -> None:
@@ -28,6 +29,8 @@ def main() -> None:
         Image.fromarray(writer.genuine(index)).save(SAMPLES / f"reference_{index + 1}.png")
     Image.fromarray(writer.genuine(10)).save(SAMPLES / "query_genuine.png")
     Image.fromarray(writer.skilled_forgery(0)).save(SAMPLES / "query_forgery.png")
+    other = SyntheticWriter(OTHER_WRITER_SEED)
+    Image.fromarray(other.genuine(0)).save(SAMPLES / "query_other_writer.png")
     page = generate_page(
         PAGE_SEED, signature_pool=[writer.genuine(20)], layout="contract", photographed=False
     )

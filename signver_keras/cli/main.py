@@ -170,7 +170,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
     found = verifier.find_signatures(samples.DOCUMENT)
     verdicts = {
         name: verifier.verify(query, samples.REFERENCES)
-        for name, query in (("genuine", samples.QUERY_GENUINE), ("forgery", samples.QUERY_FORGERY))
+        for name, query in (
+            ("genuine", samples.QUERY_GENUINE),
+            ("other writer", samples.QUERY_OTHER_WRITER),
+            ("skilled forgery", samples.QUERY_FORGERY),
+        )
     }
     signed = [verifier.verify(crop, samples.REFERENCES) for crop in found.crops]
     payload = {
@@ -190,11 +194,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         },
         "signatures_on_page_matching_references": [
             {
+                "class": name,
                 "box": [round(float(v)) for v in box],
                 "accepted": r.accepted,
                 "score": round(r.score, 4),
             }
-            for box, r in zip(found.boxes, signed, strict=True)
+            for name, box, r in zip(found.names, found.boxes, signed, strict=True)
         ],
     }
 
@@ -207,13 +212,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
         for name, v in verdicts.items():
             word = "ACCEPTED" if v.accepted else "REJECTED"
             lines.append(
-                f"verify {name:8s} query vs 3 references: {word} (score {v.score:.3f}, "
+                f"verify {name + ':':16s} {word} vs 3 references (score {v.score:.3f}, "
                 f"threshold {v.threshold:.3f})"
             )
         for row in payload["signatures_on_page_matching_references"]:
             word = "matches" if row["accepted"] else "does not match"
             lines.append(
-                f"signature on page at {row['box']} {word} the references "
+                f"{row['class']} on the page at {row['box']} {word} the references "
                 f"(score {row['score']:.3f})"
             )
         return "\n".join(lines)
