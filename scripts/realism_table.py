@@ -5,7 +5,8 @@
 
 Trains the same extractor (`recipes/configs/extractor_realism.yaml`, the extractor
 recipe's CosFace training and augmentation) from the same seed for the same number
-of steps (and at most `--minutes` each) on
+of steps (`--steps`, capped by `--minutes`; with only `--minutes`, the steps that fill
+them, measured once by a timing probe) on
 (a) the real training writers of the extractor recipe's writer-disjoint split,
 (b) `--writers` synthetic writers (genuine signatures and skilled forgeries of
     `signver_keras.data.synthetic_writers`, generated once and cached outside the
@@ -307,6 +308,9 @@ def main(argv: list[str] | None = None) -> dict:
         probe = {"condition": name, "seconds_per_step": timing.seconds_per_step}
         steps = max(1, int(minutes * 60 / timing.seconds_per_step * 0.97))
         print(f"timing probe: {timing.seconds_per_step:.3f} s/step -> {steps} steps per condition")
+        # The measured steps are now the budget; the minutes only guard against a run
+        # slowed down by other load, so that every condition gets the same steps.
+        minutes = minutes * 1.5
 
     rows = []
     for name in conditions:
