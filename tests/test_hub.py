@@ -57,15 +57,25 @@ def published(local_hub, versions):
     return {"repo": "signver-test/extractor", "v1": first, "v2": second}
 
 
+@pytest.fixture(scope="module")
+def single(local_hub, versions):
+    """`signver-test/extractor-single`: one commit, so `main` can only mean v2.
+
+    (Under load olah has been seen resolving `main` of the two-commit repo to its
+    first commit; the revision tests pin commits explicitly instead.)
+    """
+    return local_hub.publish(versions[1][0], "signver-test/extractor-single", "v2")
+
+
 def test_from_hf_downloads_and_matches_the_original(
-    local_hub, hub_env, published, versions, scribbles
+    local_hub, hub_env, single, versions, scribbles
 ):
     home = hub_env.use(local_hub.url)
-    loaded = sv.SignatureExtractor.from_preset("hf://signver-test/extractor")
+    loaded = sv.SignatureExtractor.from_preset("hf://signver-test/extractor-single")
     np.testing.assert_array_equal(np.asarray(loaded.embed(scribbles)), versions[1][1])
     assert loaded.calibration == {"threshold": 0.5, "source": "tests"}
-    snapshots = home / "hub" / "models--signver-test--extractor" / "snapshots"
-    assert [p.name for p in snapshots.iterdir()] == [published["v2"]]
+    snapshots = home / "hub" / "models--signver-test--extractor-single" / "snapshots"
+    assert [p.name for p in snapshots.iterdir()] == [single]
 
 
 @pytest.mark.parametrize("revision", ["v1", "commit"])
@@ -102,12 +112,12 @@ def test_unreachable_endpoint_is_hub_unavailable_with_offline_advice(hub_env):
     assert isinstance(info.value, ConnectionError)
 
 
-def test_offline_mode_loads_from_the_cache(local_hub, hub_env, published, versions, scribbles):
+def test_offline_mode_loads_from_the_cache(local_hub, hub_env, single, versions, scribbles):
     hub_env.use(local_hub.url)
-    sv.SignatureExtractor.from_preset("hf://signver-test/extractor")
+    sv.SignatureExtractor.from_preset("hf://signver-test/extractor-single")
     # Offline, with an endpoint that would refuse connections: only the cache can answer.
     hub_env.use(f"http://127.0.0.1:{free_port()}", offline=True, fresh_home=False)
-    loaded = sv.SignatureExtractor.from_preset("hf://signver-test/extractor")
+    loaded = sv.SignatureExtractor.from_preset("hf://signver-test/extractor-single")
     np.testing.assert_array_equal(np.asarray(loaded.embed(scribbles)), versions[1][1])
 
 
