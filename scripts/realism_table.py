@@ -265,6 +265,19 @@ def update_readme(path: Path, block: str) -> None:
     path.write_text(pattern.sub(lambda _: f"{START}\n{block}\n{END}", text))
 
 
+def reproducing_arguments(argv: list[str]) -> str:
+    """The command-line arguments that decide the table (not where it is written)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--output", "--cache-dir", "--readme"):
+            skip = True
+        elif arg != "--update-readme" and not arg.startswith(("--output=", "--cache-dir=")):
+            kept.append(arg)
+    return " ".join(kept)
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     config = load_config(args)
@@ -350,8 +363,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"random {fmt(row.get('eer_random'))} after {row['steps']} steps"
         )
 
-    command = "python scripts/realism_table.py " + " ".join(
-        a for a in (argv if argv is not None else sys.argv[1:]) if a != "--update-readme"
+    command = "python scripts/realism_table.py " + reproducing_arguments(
+        argv if argv is not None else sys.argv[1:]
     )
     first = rows[0]
     result = {

@@ -133,3 +133,8 @@ def test_real_images_are_repeated_to_the_configured_share():
     assert script.real_repeats(4505, 12000, 0.5) == 3  # 4505 * 3 / (4505 * 3 + 12000) = 53 %
     assert script.real_repeats(4505, 12000, None) == 1
     assert script.real_repeats(36, 10, 0.5) == 1
+
+
+def test_recorded_command_leaves_out_where_results_go():
+    arguments = ["--minutes", "8", "--output", "x.json", "--update-readme", "--cache-dir", "c"]
+    assert load_script().reproducing_arguments(arguments) == "--minutes 8"
