@@ -22,29 +22,19 @@ def _run(args: argparse.Namespace) -> None:
 
     total = len(collect_pages(args.inputs))
     with tqdm(total=total, desc="batch", unit="page", file=sys.stderr, disable=total < 2) as bar:
+        common = {
+            "preset": args.preset,
+            "workers": args.workers,
+            "chunk_size": args.chunk_size,
+            "score_threshold": args.threshold,
+            "progress": bar.update,
+        }
         if args.engine == "ray":
             from signver_keras.batch.ray_runner import run_batch_ray
 
-            summary = run_batch_ray(
-                args.inputs,
-                args.out,
-                preset=args.preset,
-                workers=args.workers,
-                chunk_size=args.chunk_size,
-                score_threshold=args.threshold,
-                address=args.ray_address,
-                progress=bar.update,
-            )
+            summary = run_batch_ray(args.inputs, args.out, address=args.ray_address, **common)
         else:
-            summary = run_batch(
-                args.inputs,
-                args.out,
-                preset=args.preset,
-                workers=args.workers,
-                chunk_size=args.chunk_size,
-                score_threshold=args.threshold,
-                progress=bar.update,
-            )
+            summary = run_batch(args.inputs, args.out, **common)
     payload = {**vars(summary), "pages_per_second": round(summary.pages_per_second, 3)}
     _emit(
         args,
