@@ -40,6 +40,7 @@ from recipes.common import (  # noqa: E402
     save_best,
 )
 from recipes.distribution import setup_distribution  # noqa: E402
+from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
@@ -118,6 +119,23 @@ def preprocessed(
     return arrays
 
 
+def training_set(
+    real: list[SignatureRecord], config: dict, target_size: tuple[int, int]
+) -> tuple[list[SignatureRecord], np.ndarray]:
+    """The real training records plus the config's synthetic writers, if any.
+
+    Real images are repeated to about `synthetic.real_share` of the mix so the
+    many synthetic writers do not drown the real ones.
+    """
+    arrays = preprocessed(real, target_size)
+    spec = config.get("synthetic") or {}
+    if not spec.get("writers"):
+        return real, arrays
+    synthetic, synthetic_arrays = synthetic_set(spec, target_size, CACHE_DIR)
+    repeats = real_repeats(len(real), len(synthetic), spec.get("real_share"))
+    return real * repeats + synthetic, np.concatenate([arrays] * repeats + [synthetic_arrays])
+
+
 def class_labels(records: list[SignatureRecord]) -> np.ndarray:
     """One class per (writer, genuine) and per (writer, forged): forgeries are their own class."""
     names = sorted({(r.writer_id, r.genuine) for r in records})
@@ -168,6 +186,7 @@ def training_dataset(arrays: np.ndarray, labels: np.ndarray, batch_size: int, se
     return (
         tf.data.Dataset.from_tensor_slices((arrays, labels))
         .shuffle(len(arrays), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
         .batch(batch_size, drop_remainder=True)
         .map(augment, num_parallel_calls=1)
         .prefetch(2)
@@ -258,16 +277,16 @@ def main() -> None:
             backbone = build_backbone(config["model"])
         target_size = tuple(backbone.image_shape[:2])
 
-        train_arrays = preprocessed(parts["train"], target_size)
+        train_records, train_arrays = training_set(parts["train"], config, target_size)
         calib_arrays = preprocessed(parts["calibration"], target_size)
-        labels = class_labels(parts["train"])
+        labels = class_labels(train_records)
         print(
             f"train: {len(train_arrays)} images, {labels.max() + 1} classes; "
             f"calibration: {len(calib_arrays)} images"
         )
 
         train_cfg = config["train"]
-        steps = max(1, len(train_arrays) // train_cfg["batch_size"])
+        steps = train_cfg.get("steps_per_epoch") or len(train_arrays) // train_cfg["batch_size"]
         trainer = build_trainer(
             backbone, int(labels.max()) + 1, train_cfg, steps * train_cfg["epochs"]
         )
@@ -287,6 +306,7 @@ def main() -> None:
         trainer.fit(
             dataset,
             epochs=train_cfg["epochs"],
+            steps_per_epoch=steps,
             initial_epoch=initial_epoch,
             callbacks=[
                 monitor,
@@ -333,6 +353,7 @@ def main() -> None:
     extractor.save_to_preset(output)
     record = {
         "data": {key: config["data"][key] for key in ("datasets", "split", "split_seed")},
+        "synthetic": config.get("synthetic"),
         "best": json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {},
         "recipe": f"python -m recipes.train_extractor --config {args.config}",
         "loss": "CosFace (additive cosine margin) over (writer, genuine/forged) classes",

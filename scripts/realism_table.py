@@ -11,7 +11,7 @@ them, measured once by a timing probe) on
 (b) `--writers` synthetic writers (genuine signatures and skilled forgeries of
     `signver_keras.data.synthetic_writers`, generated once and cached outside the
     repository), and
-(c) both (real images repeated to `synthetic.real_share_in_both` of the mix),
+(c) both (real images repeated to `synthetic.real_share` of the mix),
 then reports EER (skilled and random forgeries, 5 references, seed-fixed draw) on the
 split's SigComp2011 test writers with each condition's final weights (no model
 selection: selecting on real calibration writers would let real data into (b)).
@@ -22,8 +22,6 @@ replaces the README block between `<!-- realism:start -->` and `<!-- realism:end
 from __future__ import annotations
 
 import argparse
-import hashlib
-import inspect
 import json
 import math
 import os
@@ -44,6 +42,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from recipes.common import load_split  # noqa: E402
+from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
     CACHE_DIR,
     build_backbone,
@@ -53,12 +52,7 @@ from recipes.train_extractor import (  # noqa: E402
     preprocessed,
     training_dataset,
 )
-from signver_keras.data import synthetic_writers  # noqa: E402
-from signver_keras.data.verification import SignatureRecord  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
-from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
-    normalize_signature,
-)
 
 README = REPO_ROOT / "README.md"
 START, END = "<!-- realism:start -->", "<!-- realism:end -->"
@@ -105,60 +99,6 @@ def load_config(args: argparse.Namespace) -> dict:
     if not config["train"].get("steps") and not config["train"].get("minutes"):
         raise SystemExit("Give a budget: --steps and/or --minutes (train.steps / train.minutes).")
     return config
-
-
-def synthetic_set(
-    spec: dict, target_size: tuple[int, int], cache_dir: Path
-) -> tuple[list[SignatureRecord], np.ndarray]:
-    """Records and preprocessed uint8 arrays of `spec["writers"]` synthetic writers.
-
-    Writer `w` is `SyntheticWriter(spec["seed"] + w)`: `genuine` genuine signatures and
-    `forgeries` skilled forgeries by `forgers` different hands. The arrays are cached
-    under `cache_dir`, keyed by the spec, the size and the generator's source code.
-    """
-    n, genuine, forgeries = spec["writers"], spec["genuine"], spec["forgeries"]
-    forgers, seed = max(1, spec["forgers"]), spec["seed"]
-    records = [
-        SignatureRecord(
-            path=f"synthetic:{seed + w}:{kind}{i}",
-            writer_id=f"synthetic_{seed + w}",
-            genuine=kind == "g",
-            forger_id=None if kind == "g" else f"synthetic_forger_{seed + w}_{i % forgers}",
-            dataset="synthetic_writers",
-        )
-        for w in range(n)
-        for kind, count in (("g", genuine), ("f", forgeries))
-        for i in range(count)
-    ]
-    source = inspect.getsource(synthetic_writers)
-    key = hashlib.sha256(
-        json.dumps([n, genuine, forgeries, forgers, seed, list(target_size), source]).encode()
-    ).hexdigest()[:16]
-    path = Path(cache_dir) / f"synthetic_writers_{key}.npy"
-    if path.exists():
-        return records, np.load(path)
-    start = time.monotonic()
-    arrays = np.empty((len(records), *target_size), np.uint8)
-    index = 0
-    for w in range(n):
-        writer = synthetic_writers.SyntheticWriter(seed + w)
-        images = [writer.genuine(i) for i in range(genuine)]
-        images += [writer.skilled_forgery(i, i % forgers) for i in range(forgeries)]
-        for image in images:
-            arrays[index] = np.round(normalize_signature(image, target_size) * 255)
-            index += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path.with_suffix(".partial.npy"), arrays)
-    os.replace(path.with_suffix(".partial.npy"), path)
-    print(f"synthetic: {n} writers, {len(arrays)} images in {time.monotonic() - start:.0f} s")
-    return records, arrays
-
-
-def real_repeats(real: int, synthetic: int, share: float | None) -> int:
-    """How often to repeat the real images so they make about `share` of condition (c)."""
-    if not share:
-        return 1
-    return max(1, round(share / (1 - share) * synthetic / real))
 
 
 class Budget(keras.callbacks.Callback):
@@ -303,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     data = {"real": (real, real_arrays), "synthetic": (synth, synth_arrays), "both": ([], None)}
     if real and synth:
-        repeats = real_repeats(len(real), len(synth), config["synthetic"].get("real_share_in_both"))
+        repeats = real_repeats(len(real), len(synth), config["synthetic"].get("real_share"))
         data["both"] = (
             real * repeats + synth,
             np.concatenate([real_arrays] * repeats + [synth_arrays]),

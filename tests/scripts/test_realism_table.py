@@ -101,7 +101,7 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     assert "| (c) real + synthetic |" in text
     assert text.startswith("intro\n") and text.endswith("end\n")
     # The synthetic writers were generated once, into the given cache folder.
-    assert len(list((tmp_path / "cache").glob("synthetic_writers_*.npy"))) == 1
+    assert len(list((tmp_path / "cache").glob("synthetic_strokes_*.npy"))) == 1
     print(f"realism smoke test: {time.monotonic() - start:.1f} s")
 
 
@@ -126,13 +126,6 @@ def test_minutes_only_budget_measures_steps_once(tmp_path, monkeypatch):
     assert probe["condition"] == "real" and probe["seconds_per_step"] > 0
     (row,) = result["rows"]
     assert row["steps"] == result["train"]["steps"] or row["minutes"] >= 0.05
-
-
-def test_real_images_are_repeated_to_the_configured_share():
-    script = load_script()
-    assert script.real_repeats(4505, 12000, 0.5) == 3  # 4505 * 3 / (4505 * 3 + 12000) = 53 %
-    assert script.real_repeats(4505, 12000, None) == 1
-    assert script.real_repeats(36, 10, 0.5) == 1
 
 
 def test_recorded_command_leaves_out_where_results_go():
