@@ -1,8 +1,10 @@
 """A throwaway PostgreSQL server on loopback for the gallery tests.
 
-Uses the server binaries of Debian's `postgresql` package (initdb, pg_ctl);
-as root, the cluster runs as the `postgres` user (or `nobody`) in a temporary
-folder it owns. Skips with the reason when anything is missing.
+Uses the server binaries of Debian's `postgresql` package (initdb, pg_ctl), or
+those of another installation (`bindir`: the `pgserver` wheel's build, which
+includes the pgvector extension Debian bookworm does not package). As root, the
+cluster runs as the `postgres` user (or `nobody`) in a temporary folder it owns.
+Skips with the reason when anything is missing.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def postgres_server_fixture():
+def postgres_server_fixture(bindir: str | None = None):
     try:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("psycopg is not installed (pip install 'signver-keras[gallery-postgres]')")
-    bindir = _bindir()
+    bindir = bindir or _bindir()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
     prefix: list[str] = []

@@ -1,5 +1,5 @@
-"""The PostgreSQL backend against a real server on loopback (plain arrays, and pgvector
-where the server has it)."""
+"""The PostgreSQL backend against real servers on loopback: plain arrays (Debian's server) and
+pgvector (the `pgserver` wheel's server, which bundles the extension)."""
 
 import numpy as np
 import psycopg
@@ -62,14 +62,8 @@ def test_unreachable_server_is_a_clear_error():
         sv.SignatureGallery("postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2")
 
 
-def test_pgvector_when_available(postgres_url, pixel_extractor, signatures):
-    with psycopg.connect(postgres_url) as connection:
-        available = connection.execute(
-            "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
-        ).fetchone()
-    if available is None:
-        pytest.skip("this PostgreSQL server has no pgvector extension (postgresql-NN-pgvector)")
-    with sv.SignatureGallery(postgres_url, extractor=pixel_extractor) as g:
+def test_pgvector_server_is_used(pgvector_url, pixel_extractor, signatures):
+    with sv.SignatureGallery(pgvector_url, extractor=pixel_extractor) as g:
         assert g.store.dialect == "pgvector"
         g.enroll("alice", signatures[:3])
         g.enroll("bob", signatures[3:6])
