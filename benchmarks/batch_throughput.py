@@ -8,8 +8,11 @@ Pages come from the Tobacco-800 validation pages in $SIGNVER_DATA when they are
 there (read in place, never copied), else synthetic noisy pages. Without
 `--preset` the pipeline is randomly initialised with the detector and extractor
 base architectures (no cleaner): the compute is realistic, the detections are not.
-Each engine starts from an empty output, and its time includes starting the
-workers and loading the pipeline in each of them, as a user would see it.
+Each engine starts from an empty output. `seconds` includes starting the
+workers and loading the pipeline in each of them, as a user would see it;
+`steady pages/s` leaves that out: pages finished after each worker's first
+task, divided by the time from the last of those first tasks to the end (what
+a long archive job runs at).
 """
 
 from __future__ import annotations
@@ -67,6 +70,24 @@ def random_pipeline(folder: Path) -> str:
     return str(folder)
 
 
+class Timeline:
+    """Completion times of the tasks of one run (a `progress` callback)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, int]] = []
+
+    def __call__(self, pages: int) -> None:
+        self.events.append((time.monotonic(), pages))
+
+    def steady_pages_per_second(self, workers: int) -> float:
+        """Throughput after the first `workers` tasks (those paid each worker's start-up)."""
+        if len(self.events) <= workers:
+            return float("nan")
+        since = self.events[workers - 1][0]
+        pages = sum(count for _, count in self.events[workers:])
+        return pages / max(self.events[-1][0] - since, 1e-9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", help="pipeline preset (default: random base-size pipeline)")
@@ -91,6 +112,7 @@ def main() -> None:
                 workers=int(workers),
                 chunk_size=args.chunk_size,
                 score_threshold=args.threshold,
+                progress=(timeline := Timeline()),
             )
             start = time.monotonic()
             if name == "ray":
@@ -100,18 +122,19 @@ def main() -> None:
             else:
                 summary = run_batch(pages, out, **kwargs)
             seconds = time.monotonic() - start
-            results.append((engine, summary.processed, summary.rows, seconds))
+            steady = timeline.steady_pages_per_second(int(workers))
+            results.append((engine, summary.processed, summary.rows, seconds, steady))
             print(f"{engine}: {summary.processed} pages in {seconds:.1f} s", flush=True)
 
     print()
     print(f"pages: {len(pages)}, cpus: {os.cpu_count()}, backend: {os.environ['KERAS_BACKEND']}")
-    print("| engine | workers | pages | rows | seconds | pages/s |")
-    print("|---|---|---|---|---|---|")
-    for engine, processed, rows, seconds in results:
+    print("| engine | workers | pages | rows | seconds | pages/s | steady pages/s |")
+    print("|---|---|---|---|---|---|---|")
+    for engine, processed, rows, seconds, steady in results:
         name, workers = engine.split(":")
         print(
             f"| {name} | {workers} | {processed} | {rows} | {seconds:.1f} | "
-            f"{processed / seconds:.2f} |"
+            f"{processed / seconds:.2f} | {steady:.2f} |"
         )
 
 
