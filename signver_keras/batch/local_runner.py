@@ -34,6 +34,39 @@ class BatchSummary:
         return self.processed / self.seconds if self.seconds else 0.0
 
 
+class BatchJob:
+    """The bookkeeping every engine shares: what is left to do, and the summary at the end."""
+
+    def __init__(
+        self,
+        inputs: Sequence[str | os.PathLike],
+        out: str | os.PathLike,
+        workers: int,
+        chunk_size: int,
+    ):
+        if workers < 1 or chunk_size < 1:
+            raise ValueError(
+                f"workers and chunk_size must be positive; received {workers=}, {chunk_size=}."
+            )
+        self.start = time.monotonic()
+        self.out = str(out)
+        self.pages = collect_pages(inputs)
+        done = output.done_pages(self.out)
+        self.todo = [page for page in self.pages if page not in done]
+
+    def finish(self, errors: int) -> BatchSummary:
+        """Merges the part files and summarises the run."""
+        return BatchSummary(
+            pages=len(self.pages),
+            skipped=len(self.pages) - len(self.todo),
+            processed=len(self.todo),
+            errors=errors,
+            rows=output.merge(self.out),
+            seconds=time.monotonic() - self.start,
+            out=self.out,
+        )
+
+
 def limit_threads(threads: int) -> None:
     """Caps the math threads of this process, so N workers do not oversubscribe the cores."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
@@ -113,15 +146,8 @@ def run_batch(
     Returns:
         A `BatchSummary`.
     """
-    if workers < 1 or chunk_size < 1:
-        raise ValueError(
-            f"workers and chunk_size must be positive; received {workers=}, {chunk_size=}."
-        )
-    start = time.monotonic()
-    out = str(out)
-    pages = collect_pages(inputs)
-    done = output.done_pages(out)
-    todo = [page for page in pages if page not in done]
+    job = BatchJob(inputs, out, workers, chunk_size)
+    out, todo = job.out, job.todo
     threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
     errors = 0
     if todo and workers == 1:
@@ -147,13 +173,4 @@ def run_batch(
                 errors += chunk_errors
                 if progress is not None:
                     progress(count)
-    rows = output.merge(out)
-    return BatchSummary(
-        pages=len(pages),
-        skipped=len(pages) - len(todo),
-        processed=len(todo),
-        errors=errors,
-        rows=rows,
-        seconds=time.monotonic() - start,
-        out=out,
-    )
+    return job.finish(errors)

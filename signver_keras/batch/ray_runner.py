@@ -8,12 +8,15 @@ file and merges them, so resume and the output file work exactly as locally.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Sequence
 
 from signver_keras.batch import output
-from signver_keras.batch.local_runner import BatchSummary, limit_threads, load_pipeline
-from signver_keras.batch.pages import collect_pages
+from signver_keras.batch.local_runner import (
+    BatchJob,
+    BatchSummary,
+    limit_threads,
+    load_pipeline,
+)
 from signver_keras.batch.rows import page_rows, rows_to_table
 
 
@@ -68,15 +71,8 @@ def run_batch_ray(
         A `BatchSummary`; the output file has the same rows as `run_batch` gives.
     """
     ray = _ray()
-    if workers < 1 or chunk_size < 1:
-        raise ValueError(
-            f"workers and chunk_size must be positive; received {workers=}, {chunk_size=}."
-        )
-    start = time.monotonic()
-    out = str(out)
-    pages = collect_pages(inputs)
-    done = output.done_pages(out)
-    todo = [page for page in pages if page not in done]
+    job = BatchJob(inputs, out, workers, chunk_size)
+    out, todo = job.out, job.todo
     errors = 0
     if todo:
         started_here = not ray.is_initialized()
@@ -110,13 +106,4 @@ def run_batch_ray(
         finally:
             if started_here:
                 ray.shutdown()
-    rows = output.merge(out)
-    return BatchSummary(
-        pages=len(pages),
-        skipped=len(pages) - len(todo),
-        processed=len(todo),
-        errors=errors,
-        rows=rows,
-        seconds=time.monotonic() - start,
-        out=out,
-    )
+    return job.finish(errors)
