@@ -13,7 +13,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-import signver_keras as sv  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from tests.hub_server import hub_env_fixture, local_hub_fixture  # noqa: E402
 
@@ -43,18 +42,9 @@ def scribbles() -> list[np.ndarray]:
 @pytest.fixture(scope="session")
 def tiny_extractor():
     """A small, randomly initialised extractor calibrated at threshold 0.5."""
-    import keras
+    from tests.tiny_models import tiny_extractor as build
 
-    keras.utils.set_random_seed(0)
-    backbone = sv.models.SignatureExtractorBackbone(
-        image_shape=(32, 64, 1), stem_filters=8, stage_filters=(8, 16), embedding_dim=16
-    )
-    preprocessor = sv.models.SignatureExtractorPreprocessor(target_size=(32, 64))
-    return sv.SignatureExtractor(
-        backbone=backbone,
-        preprocessor=preprocessor,
-        calibration={"threshold": 0.5, "rule": "test", "references": 3, "source": "tests"},
-    )
+    return build()
 
 
 @pytest.fixture(scope="session")

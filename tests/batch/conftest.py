@@ -16,31 +16,12 @@ if importlib.util.find_spec("pyarrow") is None:
 
 def save_tiny_pipeline(folder) -> str:
     """Detector + extractor from the tests' tiny configs, random weights, no cleaner."""
-    import keras
-
     import signver_keras as sv
+    from tests.tiny_models import tiny_detector, tiny_extractor
 
-    keras.utils.set_random_seed(0)
-    detector = sv.SignatureDetector(
-        sv.models.SignatureDetectorBackbone(
-            image_shape=(64, 64, 1),
-            stem_filters=4,
-            stage_filters=(8, 8, 16),
-            stage_blocks=(1, 1, 1),
-            fpn_filters=8,
-        ),
-        sv.models.SignatureDetectorPreprocessor(letterbox_size=64),
-        head_filters=8,
-        score_threshold=0.0,  # random weights: keep the top boxes
-        max_detections=4,
-    )
-    extractor = sv.SignatureExtractor(
-        sv.models.SignatureExtractorBackbone(
-            image_shape=(32, 64, 1), stem_filters=8, stage_filters=(8, 16), embedding_dim=16
-        ),
-        sv.models.SignatureExtractorPreprocessor(target_size=(32, 64)),
-        calibration={"threshold": 0.5, "rule": "test", "references": 3, "source": "tests"},
-    )
+    # Random weights: keep the top boxes.
+    detector = tiny_detector(score_threshold=0.0, max_detections=4)
+    extractor = tiny_extractor()
     sv.SignatureVerifier(
         extractor, detector=detector, signature_classes=detector.class_names
     ).save_to_preset(folder)

@@ -1,18 +1,11 @@
 import textwrap
 
-import keras
 import numpy as np
 import pytest
 
 import signver_keras as sv
 from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
-
-
-def tiny_cleaner(max_side=64) -> sv.SignatureCleaner:
-    keras.utils.set_random_seed(0)
-    backbone = sv.models.SignatureCleanerBackbone(level_filters=(4, 8, 8))
-    preprocessor = sv.models.SignatureCleanerPreprocessor(max_side=max_side, pad_multiple=8)
-    return sv.SignatureCleaner(backbone, preprocessor)
+from tests.tiny_models import tiny_cleaner
 
 
 def crop(height=30, width=70, seed=0) -> np.ndarray:

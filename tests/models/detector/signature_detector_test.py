@@ -1,24 +1,11 @@
 import textwrap
 
-import keras
 import numpy as np
 import pytest
 
 import signver_keras as sv
 from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
-
-
-def tiny_detector(**kwargs) -> sv.SignatureDetector:
-    keras.utils.set_random_seed(0)
-    backbone = sv.models.SignatureDetectorBackbone(
-        image_shape=(64, 64, 1),
-        stem_filters=4,
-        stage_filters=(8, 8, 16),
-        stage_blocks=(1, 1, 1),
-        fpn_filters=8,
-    )
-    preprocessor = sv.models.SignatureDetectorPreprocessor(letterbox_size=64)
-    return sv.SignatureDetector(backbone, preprocessor, head_filters=8, **kwargs)
+from tests.tiny_models import tiny_detector
 
 
 def page(height=120, width=300, seed=0) -> np.ndarray:
