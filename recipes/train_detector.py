@@ -426,8 +426,12 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
     )
 
 
-def load_real(config: dict, args, class_names) -> tuple[list, list, list[float]]:
-    """(train pages, held-out pages, class mask) of the real data (config or `--data`)."""
+def load_real(config: dict, args, class_names) -> tuple[list, list, list, list[float]]:
+    """(train, validation, held-out pages, class mask) of the real data (config or `--data`).
+
+    The held-out pages are only reported on; model selection uses the validation
+    pages, carved out of the training part by a second file-name hash.
+    """
     if args.data:
         pages = [p for spec in args.data for p in load_detection_data(spec, class_names)]
         present = sorted({int(lab) for p in pages for lab in p.labels})
@@ -435,13 +439,14 @@ def load_real(config: dict, args, class_names) -> tuple[list, list, list[float]]
     else:
         folder = config["data"].get("real")
         if not folder or not (data_root() / folder).is_dir():
-            return [], [], [1.0] * len(class_names)
+            return [], [], [], [1.0] * len(class_names)
         pages = load_detection_data(f"yolo:{data_root() / folder}", class_names)
         mask = [1.0 if n in config["data"]["real_classes"] else 0.0 for n in class_names]
-    train, holdout = split_pages(
-        pages, config["data"]["holdout_fraction"], config["data"]["holdout_seed"]
-    )
-    return train, holdout, mask
+    data_cfg = config["data"]
+    train, holdout = split_pages(pages, data_cfg["holdout_fraction"], data_cfg["holdout_seed"])
+    share = data_cfg.get("validation_fraction", 0.0) / (1.0 - data_cfg["holdout_fraction"])
+    train, validation = split_pages(train, share, data_cfg["holdout_seed"] + 1)
+    return train, validation, holdout, mask
 
 
 def main() -> None:
@@ -453,11 +458,16 @@ def main() -> None:
     detector = build_detector(config, args)
     size = detector.image_size
 
-    real_train, real_holdout, mask = load_real(config, args, detector.class_names)
-    print(f"real pages: {len(real_train)} train, {len(real_holdout)} held out; class mask {mask}")
+    real_train, real_validation, real_holdout, mask = load_real(config, args, detector.class_names)
+    print(
+        f"real pages: {len(real_train)} train, {len(real_validation)} validation, "
+        f"{len(real_holdout)} held out; class mask {mask}"
+    )
     # Real pages first: a bad path fails before minutes of page generation.
     real = real_pages(real_train, size, mask, "real_train")
-    holdout = real_pages(real_holdout, size, mask, "real_holdout") if real_holdout else None
+    validation_real = (
+        real_pages(real_validation, size, mask, "real_validation") if real_validation else None
+    )
     pool = signature_pool(config)
     print(f"signature pool: {len(pool)} real crops of training writers")
     count = data_cfg["synthetic_pages"]
@@ -482,8 +492,8 @@ def main() -> None:
         )  # fmt: skip
     }
 
-    if holdout is not None:
-        validation = {"real": holdout, **validation}
+    if validation_real is not None:
+        validation = {"real": validation_real, **validation}
     steps = train_cfg["steps_per_epoch"]
     detector.compile(
         optimizer=keras.optimizers.AdamW(
@@ -542,7 +552,16 @@ def main() -> None:
                 f"(seed {data_cfg['holdout_seed']}), never trained on"
             ),
         },
-        "best": json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {},
+        "best": {
+            **(json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {}),
+            "selected_on": " and ".join(
+                f"{len(real_validation)} real validation pages (not the held-out ones)"
+                if name == "real"
+                else f"{data_cfg['validation_pages']} synthetic validation pages"
+                for name in validation
+            )
+            + " (mean mAP50)",
+        },
         "recipe": f"python -m recipes.train_detector --config {args.config}",
         "loss": "CenterNet focal heatmap + L1 size/offset; other classes masked on real pages",
         "input": f"{size}x{size} letterboxed grayscale page",

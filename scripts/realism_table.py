@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from recipes.common import load_split  # noqa: E402
-from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
+from recipes.synthetic_writers import GENERATORS, real_repeats, synthetic_set  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
     CACHE_DIR,
     build_backbone,
@@ -73,6 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, help="wall-clock cap per condition")
     parser.add_argument("--writers", type=int, help="number of synthetic writers")
     parser.add_argument(
+        "--generator",
+        choices=sorted(GENERATORS),
+        help="synthetic writer generator (recipes/synthetic_writers.py; default: the config's)",
+    )
+    parser.add_argument(
         "--conditions",
         default=",".join(CONDITIONS),
         help="comma-separated subset of: " + ", ".join(CONDITIONS),
@@ -96,6 +101,8 @@ def load_config(args: argparse.Namespace) -> dict:
         config["train"]["minutes"] = args.minutes
     if args.writers is not None:
         config["synthetic"]["writers"] = args.writers
+    if args.generator is not None:
+        config["synthetic"]["generator"] = args.generator
     if not config["train"].get("steps") and not config["train"].get("minutes"):
         raise SystemExit("Give a budget: --steps and/or --minutes (train.steps / train.minutes).")
     return config
@@ -287,7 +294,8 @@ def main(argv: list[str] | None = None) -> dict:
         )
         row = {
             "condition": name,
-            "label": CONDITIONS[name],
+            "label": CONDITIONS[name]
+            + (f" [{config['synthetic']['generator']}]" if name != "real" else ""),
             "writers": len({r.writer_id for r in records}),
             "classes": int(labels.max()) + 1,
             "images": len({r.path for r in records}),

@@ -128,7 +128,8 @@ def _training_section(training: dict[str, Any], family: str, name: str) -> list[
         lines += [f"- {key}: {value}" for key, value in procedure.items()]
     if training.get("best"):
         best = training["best"]
-        lines.append(f"- model selected at epoch {best.get('epoch', '?')} on calibration writers")
+        selected_on = best.get("selected_on", "calibration writers")
+        lines.append(f"- model selected at epoch {best.get('epoch', '?')} on {selected_on}")
     lines += [
         "- compute: CPU only (2 cores); no pretrained (ImageNet) weights were used.",
         "",

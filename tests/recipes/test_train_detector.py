@@ -45,3 +45,23 @@ def test_killed_run_resumes_and_saves_a_loadable_preset(tmp_path):
     assert metrics["command"].startswith(f"signver-keras evaluate detection --preset {output}")
     assert "synthetic:3" in metrics["results"]
     assert "| data | class |" in (output / "README.md").read_text()
+
+
+def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(shared_data):
+    if not (shared_data / "tobacco800_signatures_valid").is_dir():
+        pytest.skip("tobacco800_signatures_valid not available")
+    import argparse
+
+    import yaml
+
+    from recipes.train_detector import load_real
+
+    config = yaml.safe_load(open("recipes/configs/detector_base.yaml"))
+    train, validation, holdout, mask = load_real(
+        config, argparse.Namespace(data=None), ("signature", "initials", "redaction", "date")
+    )
+    names = [{page.name for page in part} for part in (train, validation, holdout)]
+    assert not (names[0] & names[1]) and not (names[0] & names[2]) and not (names[1] & names[2])
+    total = sum(map(len, names))
+    assert 0.05 < len(validation) / total < 0.15 and 0.15 < len(holdout) / total < 0.25
+    assert mask == [1.0, 0.0, 0.0, 0.0]

@@ -98,7 +98,7 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     assert table[2].startswith("| (a) real writers |")
     text = readme.read_text()
     assert "not run yet" not in text
-    assert "| (c) real + synthetic |" in text
+    assert "| (c) real + synthetic [strokes] |" in text
     assert text.startswith("intro\n") and text.endswith("end\n")
     # The synthetic writers were generated once, into the given cache folder.
     assert len(list((tmp_path / "cache").glob("synthetic_strokes_*.npy"))) == 1
