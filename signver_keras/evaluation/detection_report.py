@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from signver_keras.data.detection_data import (
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,
@@ -33,10 +35,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def detect_pages(detector, pages: Sequence[DetectionPage]) -> tuple[list[dict], float]:
+def detect_pages(
+    detector, pages: Sequence[DetectionPage], name: str = "pages"
+) -> tuple[list[dict], float]:
     """Detections (down to `AP_SCORE_FLOOR`) of every page, and mean ms per page of `detect`."""
     predictions, seconds = [], 0.0
-    for page in pages:
+    for page in tqdm(pages, desc=f"detecting ({name})", unit="page", leave=False):
         start = time.perf_counter()
         [result] = detector.detect(page.image, score_threshold=AP_SCORE_FLOOR, batch_size=1)
         seconds += time.perf_counter() - start
@@ -80,7 +84,7 @@ def evaluate_detection(
     results, plots = {}, {}
     out = Path(out_dir) if out_dir is not None else None
     for name, pages in datasets.items():
-        predictions, ms_per_page = detect_pages(detector, pages)
+        predictions, ms_per_page = detect_pages(detector, pages, name)
         truths = [{"boxes": p.boxes, "labels": p.labels} for p in pages]
         summary, matches = detection_metrics(
             predictions, truths, class_names, detector.score_threshold

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from signver_keras.data.verification import (
     SignatureRecord,
@@ -49,7 +50,7 @@ def evaluate_verification(
     """Runs the verification protocol on each dataset at the extractor's stored threshold."""
     threshold = (extractor.calibration or {}).get("threshold")
     results, curves = {}, {}
-    for name, records in datasets.items():
+    for name, records in tqdm(datasets.items(), desc="embedding datasets", unit="dataset"):
         start = time.perf_counter()
         embeddings = extractor.embed([r.path for r in records])
         seconds = time.perf_counter() - start
