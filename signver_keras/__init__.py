@@ -33,7 +33,11 @@ from signver_keras.models import (  # noqa: E402
     SignatureDetector,
     SignatureExtractor,
 )
-from signver_keras.models.matcher.matcher import Matcher, Verification  # noqa: E402
+from signver_keras.models.matcher.matcher import (  # noqa: E402
+    Matcher,
+    Verification,
+    WriterThresholdRule,
+)
 from signver_keras.pipeline.signature_verifier import (  # noqa: E402
     FoundSignatures,
     SignatureVerifier,
@@ -62,6 +66,7 @@ __all__ = [
     "SignatureVerifier",
     "SignverError",
     "Verification",
+    "WriterThresholdRule",
     "__version__",
     "list_presets",
     "load_image",

@@ -99,25 +99,31 @@ def _percent(value: Any) -> str:
 
 def verification_table(report: dict[str, Any]) -> str:
     """Markdown table of a verification report (README and model cards embed it)."""
-    header = (
-        "| data | writers | EER skilled % | EER random % | FAR skilled % @thr | "
-        "FAR random % @thr | FRR % @thr | AUC skilled |\n|---|---|---|---|---|---|---|---|"
-    )
-    rows = []
+    columns = {
+        "EER skilled %": "eer_skilled",
+        "EER random %": "eer_random",
+        "FAR skilled % @thr": "far_skilled_at_threshold",
+        "FAR random % @thr": "far_random_at_threshold",
+        "FRR % @thr": "frr_random_at_threshold",
+        "EER skilled % writer-norm.": "eer_skilled_normalized",
+        "EER random % writer-norm.": "eer_random_normalized",
+        "FAR skilled % @writer": "far_skilled_writer_rule",
+        "FAR random % @writer": "far_random_writer_rule",
+        "FRR % @writer": "frr_writer_rule",
+    }
+    lines = [
+        "| data | writers | " + " | ".join(columns) + " | AUC skilled |",
+        "|---" * (len(columns) + 3) + "|",
+    ]
     for name, r in report["results"].items():
+        r = {"frr_random_at_threshold": r.get("frr_skilled_at_threshold"), **r}
         auc = r.get("auc_skilled")
-        rows.append(
-            f"| {name} | {r['writers']} | {_percent(r.get('eer_skilled'))} | "
-            f"{_percent(r.get('eer_random'))} | {_percent(r.get('far_skilled_at_threshold'))} | "
-            f"{_percent(r.get('far_random_at_threshold'))} | "
-            f"{_percent(r.get('frr_random_at_threshold', r.get('frr_skilled_at_threshold')))} | "
-            f"{auc:.3f} |"
-            if auc is not None
-            else f"| {name} | {r['writers']} | - | {_percent(r.get('eer_random'))} | - | "
-            f"{_percent(r.get('far_random_at_threshold'))} | "
-            f"{_percent(r.get('frr_random_at_threshold'))} | - |"
+        cells = [_percent(r.get(key)) for key in columns.values()]
+        lines.append(
+            f"| {name} | {r['writers']} | " + " | ".join(cells) + " | "
+            f"{'-' if auc is None else f'{auc:.3f}'} |"
         )
-    return "\n".join([header, *rows])
+    return "\n".join(lines)
 
 
 def evaluate(

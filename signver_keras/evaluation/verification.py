@@ -3,7 +3,9 @@
 For each writer, `references` genuine signatures are drawn (seeded) as the
 enrolled references; the writer's other genuine signatures are positives; the
 writer's skilled forgeries and other writers' genuine signatures (random
-forgeries) are negatives. Each trial's score is `Matcher`'s scoring rule.
+forgeries) are negatives. Each trial's score is `Matcher`'s scoring rule; each
+trial also keeps its writer's reference spread, so `summarize` can report the
+writer-dependent rule (`WriterThresholdRule`) next to the global threshold.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import numpy as np
 
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
-from signver_keras.models.matcher.matcher import reference_scores
+from signver_keras.models.matcher.matcher import (
+    WriterThresholdRule,
+    reference_scores,
+    reference_spread,
+)
+
+KINDS = ("genuine", "skilled", "random")
 
 
 @dataclass
@@ -25,11 +33,29 @@ class TrialScores:
     genuine: list[float] = field(default_factory=list)
     skilled: list[float] = field(default_factory=list)
     random: list[float] = field(default_factory=list)
+    # Per trial, same order: (mu, sigma) of the writer's references (`reference_spread`).
+    spreads: dict[str, list[tuple[float, float]]] = field(
+        default_factory=lambda: {kind: [] for kind in KINDS}
+    )
+    references: int = 0
 
     def extend(self, other: TrialScores) -> None:
-        self.genuine += other.genuine
-        self.skilled += other.skilled
-        self.random += other.random
+        for kind in KINDS:
+            getattr(self, kind).extend(getattr(other, kind))
+            self.spreads[kind] += other.spreads[kind]
+        self.references = self.references or other.references
+
+    def add(self, kind: str, scores: np.ndarray, spread: tuple[float, float]) -> None:
+        getattr(self, kind).extend(scores.tolist())
+        self.spreads[kind] += [spread] * len(scores)
+
+    def normalized(self, kind: str) -> np.ndarray:
+        """The trials' z-scores against their writer's own references."""
+        spread = np.asarray(self.spreads[kind], np.float64).reshape(-1, 2)
+        return (np.asarray(getattr(self, kind)) - spread[:, 0]) / spread[:, 1]
+
+    def writer_thresholds(self, kind: str, rule: WriterThresholdRule, calibrated: float):
+        return np.array([rule.threshold(mu, sigma, calibrated) for mu, sigma in self.spreads[kind]])
 
 
 def trial_scores(
@@ -50,7 +76,7 @@ def trial_scores(
     for index, record in enumerate(records):
         kind = "genuine" if record.genuine else "skilled"
         by_writer.setdefault(record.writer_id, {"genuine": [], "skilled": []})[kind].append(index)
-    scores = TrialScores()
+    scores = TrialScores(references=references)
     for writer, indices in sorted(by_writer.items()):
         genuine = rng.permutation(indices["genuine"])
         if len(genuine) < references + 1:
@@ -61,17 +87,34 @@ def trial_scores(
         )
         if random_per_writer is not None and len(others) > random_per_writer:
             others = rng.choice(others, random_per_writer, replace=False)
-        scores.genuine += reference_scores(embeddings[genuine[references:]], refs).tolist()
+        spread = reference_spread(refs) if references > 1 else (0.0, 1.0)
+        scores.add("genuine", reference_scores(embeddings[genuine[references:]], refs), spread)
         if indices["skilled"]:
-            scores.skilled += reference_scores(embeddings[indices["skilled"]], refs).tolist()
+            scores.add("skilled", reference_scores(embeddings[indices["skilled"]], refs), spread)
         if len(others):
-            scores.random += reference_scores(embeddings[others], refs).tolist()
+            scores.add("random", reference_scores(embeddings[others], refs), spread)
     return scores
 
 
-def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, float]:
-    """EER (skilled, random), AUC, and FAR/FRR/accuracy at `threshold` when given."""
+def summarize(
+    scores: TrialScores,
+    threshold: float | None = None,
+    writer_rule: WriterThresholdRule | None = None,
+) -> dict[str, float]:
+    """EER (skilled, random), AUC, and FAR/FRR/accuracy at `threshold` when given.
+
+    Also, per kind: `eer_<kind>_normalized`, the EER of scores normalised by
+    each writer's reference spread; and when `threshold` is given and
+    `writer_rule` (default `WriterThresholdRule()`) applies to the protocol's
+    number of references, `far_<kind>_writer_rule` and `frr_writer_rule`: the
+    error rates of the writer-dependent thresholds the gallery uses.
+    """
+    rule = writer_rule or WriterThresholdRule()
     summary: dict[str, float] = {"genuine_trials": len(scores.genuine)}
+    use_rule = threshold is not None and scores.references and rule.applies(scores.references)
+    if use_rule and scores.genuine:
+        genuine_t = scores.writer_thresholds("genuine", rule, threshold)
+        summary["frr_writer_rule"] = float(np.mean(np.asarray(scores.genuine) < genuine_t))
     for kind in ("skilled", "random"):
         negatives = getattr(scores, kind)
         summary[f"{kind}_trials"] = len(negatives)
@@ -80,6 +123,13 @@ def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, 
         eer, _ = equal_error_rate(scores.genuine, negatives)
         summary[f"eer_{kind}"] = eer
         summary[f"auc_{kind}"] = auc(scores.genuine, negatives)
+        if scores.references > 1:
+            summary[f"eer_{kind}_normalized"], _ = equal_error_rate(
+                scores.normalized("genuine"), scores.normalized(kind)
+            )
+        if use_rule:
+            negative_t = scores.writer_thresholds(kind, rule, threshold)
+            summary[f"far_{kind}_writer_rule"] = float(np.mean(np.asarray(negatives) >= negative_t))
         if threshold is not None:
             rates = rates_at(scores.genuine, negatives, threshold)
             summary.update({f"{name}_{kind}_at_threshold": value for name, value in rates.items()})

@@ -27,7 +27,12 @@ from signver_keras.errors import (
 from signver_keras.gallery.gallery_index import APPROXIMATE_FROM, PersonIndex
 from signver_keras.gallery.gallery_store import GalleryStore, SQLiteStore
 from signver_keras.images import ImageInput, is_single_image, load_image
-from signver_keras.models.matcher.matcher import Matcher, Verification
+from signver_keras.models.matcher.matcher import (
+    Matcher,
+    Verification,
+    WriterThresholdRule,
+    reference_spread,
+)
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -206,9 +211,9 @@ class SignatureGallery:
                 extractor, "name", None
             )
         self._extractor_id = extractor.fingerprint() if extractor is not None else None
-        self.writer_threshold_min_references = writer_threshold_min_references
-        self.writer_threshold_z = writer_threshold_z
-        self.writer_threshold_band = writer_threshold_band
+        self.writer_rule = WriterThresholdRule(
+            writer_threshold_min_references, writer_threshold_z, writer_threshold_band
+        )
 
         location = os.fspath(path_or_url)
         if location.startswith(POSTGRES_SCHEMES):
@@ -475,18 +480,8 @@ class SignatureGallery:
         The score is the Matcher's (mean cosine similarity to the references).
         The threshold is the extractor's calibrated one, unless the person has
         at least `writer_threshold_min_references` references; then it is
-        writer-dependent:
-
-        * each reference gets a leave-one-out score `s_i` (its mean similarity
-          to the person's other references): how the writer's own genuine
-          signatures score against the rest;
-        * `mu`, `sigma` are their mean and standard deviation (sigma at least
-          0.01); the query's z-score is `(score - mu) / sigma`;
-        * accept when `z >= -writer_threshold_z`, i.e. the threshold is
-          `mu - writer_threshold_z * sigma`, kept within
-          `writer_threshold_band` of the calibrated threshold, so a consistent
-          writer gets a stricter threshold and a variable one a looser one,
-          but neither drifts far from what was calibrated.
+        writer-dependent (`WriterThresholdRule`: from the spread of the person's
+        own references, kept within `writer_threshold_band` of the calibrated one).
 
         `query` is an image, or an `Embeddings` row / 1-D float array.
         """
@@ -507,18 +502,9 @@ class SignatureGallery:
         score = matcher.score(q, references)
         threshold, rule, z = matcher.threshold, "global", None
         n = len(refs)
-        if n >= max(self.writer_threshold_min_references, 3):
-            similarities = refs @ refs.T
-            loo = (similarities.sum(axis=1) - np.diag(similarities)) / (n - 1)
-            mu, sigma = float(loo.mean()), max(float(loo.std(ddof=1)), 0.01)
-            band = self.writer_threshold_band
-            threshold = float(
-                np.clip(
-                    mu - self.writer_threshold_z * sigma,
-                    matcher.threshold - band,
-                    matcher.threshold + band,
-                )
-            )
+        if self.writer_rule.applies(n):
+            mu, sigma = reference_spread(refs)
+            threshold = self.writer_rule.threshold(mu, sigma, matcher.threshold)
             rule, z = "writer", (score - mu) / sigma
         return GalleryVerification(
             accepted=score >= threshold,

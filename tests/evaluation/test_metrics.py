@@ -6,7 +6,7 @@ from scipy.stats import norm
 
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
-from signver_keras.evaluation.verification import summarize, trial_scores
+from signver_keras.evaluation.verification import TrialScores, summarize, trial_scores
 
 
 def test_eer_and_auc_of_two_gaussians_match_theory():
@@ -42,3 +42,41 @@ def test_protocol_is_reproducible():
     embeddings = rng.normal(size=(len(records), 8)).astype(np.float32)
     first = trial_scores(records, embeddings, seed=3)
     assert first.genuine == trial_scores(records, embeddings, seed=3).genuine
+
+
+def _two_writer_scores() -> TrialScores:
+    """A consistent writer (references agree ~0.95) and a variable one (~0.80 +- 0.05).
+
+    The consistent writer's forgeries (0.88) outscore the variable writer's genuine
+    signatures (0.80): no global threshold separates them, the writers' own spreads do.
+    """
+    scores = TrialScores(references=5)
+    scores.add("genuine", np.array([0.95, 0.94]), (0.95, 0.01))
+    scores.add("skilled", np.array([0.88, 0.87]), (0.95, 0.01))
+    scores.add("genuine", np.array([0.80, 0.78]), (0.80, 0.05))
+    scores.add("skilled", np.array([0.55, 0.60]), (0.80, 0.05))
+    return scores
+
+
+def test_writer_normalized_scores_and_writer_rule():
+    summary = summarize(_two_writer_scores(), threshold=0.85)
+    assert summary["eer_skilled"] > 0.2  # globally, 0.80 genuine < 0.88 forgery
+    assert summary["eer_skilled_normalized"] == 0.0
+    # Writer thresholds: 0.95 - 2 * 0.01 = 0.93 and 0.80 - 2 * 0.05 = 0.70 -> within the
+    # band [0.75, 0.95] of 0.85: 0.93 and 0.75.
+    assert summary["frr_writer_rule"] == 0.0
+    assert summary["far_skilled_writer_rule"] == 0.0
+    assert summary["far_skilled_at_threshold"] == 0.5  # the global threshold lets 0.88, 0.87 in
+    assert "frr_writer_rule" not in summarize(TrialScores(references=3, genuine=[0.9]), 0.85)
+
+
+def test_protocol_keeps_each_writers_reference_spread():
+    rng = np.random.default_rng(2)
+    records = [SignatureRecord(f"{w}{i}", w, True) for w in "ab" for i in range(8)]
+    embeddings = rng.normal(size=(len(records), 8)).astype(np.float32)
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    scores = trial_scores(records, embeddings, references=5, seed=0)
+    assert len(scores.spreads["genuine"]) == len(scores.genuine) == 6
+    assert len(set(scores.spreads["genuine"])) == 2  # one spread per writer
+    mu, sigma = scores.spreads["genuine"][0]
+    assert -1 <= mu <= 1 and sigma >= 0.01

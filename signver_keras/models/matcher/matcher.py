@@ -44,6 +44,41 @@ def reference_scores(query: np.ndarray, references: np.ndarray) -> np.ndarray:
     return (query @ references.T).mean(axis=1)
 
 
+@dataclass(frozen=True)
+class WriterThresholdRule:
+    """A writer-dependent threshold from the spread of a person's own references.
+
+    Each reference gets a leave-one-out score `s_i` (its mean similarity to the
+    other references): how the writer's genuine signatures score against the
+    rest. With `mu`, `sigma` their mean and standard deviation (sigma at least
+    0.01), a query's z-score is `(score - mu) / sigma`, and the threshold is
+    `mu - z * sigma`, kept within `band` of the calibrated threshold: a
+    consistent writer gets a stricter threshold, a variable one a looser one,
+    and neither drifts far from what was calibrated. Used from
+    `min_references` references on (at least 3).
+    """
+
+    min_references: int = 5
+    z: float = 2.0
+    band: float = 0.1
+
+    def applies(self, references: int) -> bool:
+        return references >= max(self.min_references, 3)
+
+    def threshold(self, mu: float, sigma: float, calibrated: float) -> float:
+        return float(np.clip(mu - self.z * sigma, calibrated - self.band, calibrated + self.band))
+
+
+def reference_spread(references: np.ndarray) -> tuple[float, float]:
+    """(mu, sigma) of the references' leave-one-out scores (see `WriterThresholdRule`)."""
+    n = len(references)
+    if n < 2:
+        raise ValueError(f"The spread of references needs at least 2; received {n}.")
+    similarities = references @ references.T
+    leave_one_out = (similarities.sum(axis=1) - np.diag(similarities)) / (n - 1)
+    return float(leave_one_out.mean()), max(float(leave_one_out.std(ddof=1)), 0.01)
+
+
 class Matcher:
     """Decides same writer vs forgery from L2-normalized embeddings.
 
