@@ -46,6 +46,7 @@ from recipes.common import (  # noqa: E402
 from recipes.train_cleaner import CosineByProgress  # noqa: E402
 from signver_keras.data.detection_data import (  # noqa: E402
     SYNTHETIC_EVAL_SEED,
+    SYNTHETIC_LAYOUTS,
     DetectionPage,
     load_detection_data,
     split_pages,
@@ -585,7 +586,7 @@ def publish(
     fresh = detector.__class__.from_config(detector.get_config())
     fresh.set_weights(detector.get_weights())
     fresh.save_to_preset(str(candidate))
-    specs = [f"synthetic:{config['evaluation']['synthetic_pages']}"]
+    specs = [f"{layout}:{config['evaluation']['synthetic_pages']}" for layout in SYNTHETIC_LAYOUTS]
     if with_real:
         specs.insert(0, f"yolo:{data_root() / config['data']['real']}")
     report = evaluate("detection", str(candidate), specs, out_dir=str(folder / "evaluation"),

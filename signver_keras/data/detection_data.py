@@ -67,25 +67,30 @@ def _map_labels(
     return lookup[labels].astype(np.int32) if len(labels) else labels.astype(np.int32)
 
 
+SYNTHETIC_LAYOUTS = ("synthetic", "synthetic-photo")
+
+
 def load_detection_data(spec: str, class_names: Sequence[str]) -> list[DetectionPage]:
     """Loads pages from a `LAYOUT:PATH` string.
 
     Layouts: `yolo:FOLDER` (`images/` + `labels/`; class names from
     `data.yaml` beside them or one level up, else the detector's order),
     `coco:FILE` (classes matched by name), `synthetic:N` (N generated pages
-    from seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses). Boxes
+    from seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses) and
+    `synthetic-photo:N` (the same pages, all warped as phone photos). Boxes
     of classes the detector does not know are dropped.
     """
     layout, _, path = spec.partition(":")
     class_names = list(class_names)
-    if layout == "synthetic":
+    if layout in SYNTHETIC_LAYOUTS:
         from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
 
         if not path.isdigit() or int(path) < 1:
-            raise ValueError(f"synthetic:N needs a positive page count; received '{spec}'.")
+            raise ValueError(f"{layout}:N needs a positive page count; received '{spec}'.")
+        photographed = True if layout == "synthetic-photo" else None
         pages = []
         for index in range(int(path)):
-            page = generate_page(SYNTHETIC_EVAL_SEED + index)
+            page = generate_page(SYNTHETIC_EVAL_SEED + index, photographed=photographed)
             labels = _map_labels(page.labels, CLASS_NAMES, class_names)
             pages.append(
                 DetectionPage(
@@ -106,7 +111,7 @@ def load_detection_data(spec: str, class_names: Sequence[str]) -> list[Detection
     else:
         raise ValueError(
             f"Unknown detection data layout '{layout}' in '{spec}'; expected yolo:FOLDER, "
-            "coco:FILE or synthetic:N."
+            "coco:FILE, synthetic:N or synthetic-photo:N."
         )
     pages = []
     for record in records:

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from signver_keras.data.detection_data import (
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,
+    SYNTHETIC_LAYOUTS,
     DetectionPage,
     load_detection_data,
     split_pages,
@@ -192,8 +193,9 @@ def evaluate_detection_specs(
     for spec in data:
         pages = load_detection_data(spec, detector.class_names)
         layout, _, path = spec.partition(":")
-        name = f"synthetic:{path}" if layout == "synthetic" else Path(path).parent.name or path
-        if subset is not None and layout != "synthetic":
+        synthetic = layout in SYNTHETIC_LAYOUTS
+        name = spec if synthetic else Path(path).parent.name or path
+        if subset is not None and not synthetic:
             train, holdout = split_pages(pages)
             pages = holdout if subset == "test" else train
             name += f":{subset}"

@@ -188,3 +188,18 @@ def test_voc_errors(tmp_path):
 def test_record_shape_mismatch():
     with pytest.raises(ValueError, match="same N"):
         DetectionRecord("x.png", np.zeros((2, 4)), np.zeros(3), 10, 10)
+
+
+def test_synthetic_evaluation_pages_flat_and_photographed():
+    from signver_keras.data.detection_data import load_detection_data
+    from signver_keras.data.synthetic_documents import CLASS_NAMES
+
+    flat = load_detection_data("synthetic:2", CLASS_NAMES)
+    photo = load_detection_data("synthetic-photo:2", CLASS_NAMES)
+    assert [p.name for p in flat] == [p.name for p in photo]
+    for a, b in zip(flat, photo, strict=True):
+        assert not np.array_equal(a.image, b.image)  # the same page, warped as a photo
+        height, width = b.image.shape[:2]
+        assert len(b.boxes) and (b.boxes[:, 2] <= width).all() and (b.boxes[:, 3] <= height).all()
+    with pytest.raises(ValueError, match="synthetic-photo:N needs a positive page count"):
+        load_detection_data("synthetic-photo:x", CLASS_NAMES)
