@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,17 @@ class TimeBudget(keras.callbacks.Callback):
         if time.monotonic() - self._start > self.seconds:
             print(f"Time budget of {self.seconds / 60:.0f} min reached; stopping.")
             self.model.stop_training = True
+
+
+def run_callbacks(folder: Path, checkpoint: keras.callbacks.Callback, max_minutes: float) -> list:
+    """The callbacks every recipe's `fit` ends with: checkpoint, CSV log, wall-clock budget."""
+    return [
+        checkpoint,
+        keras.callbacks.CSVLogger(folder / "log.csv", append=True),
+        TimeBudget(max_minutes),
+    ]
+
+
+def fit_verbosity() -> int:
+    """Keras' progress bar on a terminal; one line per epoch in log files and CI."""
+    return 2 if os.environ.get("CI") or not sys.stdout.isatty() else 1

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -36,10 +35,11 @@ from tqdm import tqdm  # noqa: E402
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
     ResumableCheckpoint,
-    TimeBudget,
+    fit_verbosity,
     load_config,
     load_split,
     parse_args,
+    run_callbacks,
     run_dir,
     save_best,
 )
@@ -309,11 +309,9 @@ def main() -> None:
                 train_cfg["max_minutes"],
             ),
             monitor,
-            checkpoint,
-            keras.callbacks.CSVLogger(folder / "log.csv", append=True),
-            TimeBudget(train_cfg["max_minutes"]),
+            *run_callbacks(folder, checkpoint, train_cfg["max_minutes"]),
         ],
-        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+        verbose=fit_verbosity(),
     )
     if monitor.best_path.exists():
         backbone.load_weights(monitor.best_path)

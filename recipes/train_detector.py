@@ -37,9 +37,10 @@ from PIL import Image, ImageFilter  # noqa: E402
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
     ResumableCheckpoint,
-    TimeBudget,
+    fit_verbosity,
     load_config,
     parse_args,
+    run_callbacks,
     run_dir,
     save_best,
 )
@@ -529,11 +530,9 @@ def main() -> None:
             ),
             StepProgress(train_cfg.get("progress_every", 50)),
             monitor,
-            checkpoint,
-            keras.callbacks.CSVLogger(folder / "log.csv", append=True),
-            TimeBudget(train_cfg["max_minutes"]),
+            *run_callbacks(folder, checkpoint, train_cfg["max_minutes"]),
         ],
-        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+        verbose=fit_verbosity(),
     )
     if monitor.best_path.exists():
         detector.load_weights(monitor.best_path)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -32,10 +31,11 @@ from tqdm import tqdm  # noqa: E402
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
     ResumableCheckpoint,
-    TimeBudget,
+    fit_verbosity,
     load_config,
     load_split,
     parse_args,
+    run_callbacks,
     run_dir,
     save_best,
 )
@@ -310,11 +310,9 @@ def main() -> None:
             initial_epoch=initial_epoch,
             callbacks=[
                 monitor,
-                checkpoint,
-                keras.callbacks.CSVLogger(folder / "log.csv", append=True),
-                TimeBudget(train_cfg["max_minutes"]),
+                *run_callbacks(folder, checkpoint, train_cfg["max_minutes"]),
             ],
-            verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+            verbose=fit_verbosity(),
         )
     if monitor.best_path.exists():
         backbone.load_weights(monitor.best_path)

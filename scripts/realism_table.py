@@ -41,7 +41,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from recipes.common import load_split  # noqa: E402
+from recipes.common import fit_verbosity, load_split  # noqa: E402
 from recipes.synthetic_writers import GENERATORS, real_repeats, synthetic_set  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
     CACHE_DIR,
@@ -163,7 +163,7 @@ def fit(
         steps_per_epoch=chunk,
         epochs=math.ceil(steps / chunk),
         callbacks=[budget],
-        verbose=2 if os.environ.get("CI") or not sys.stdout.isatty() else 1,
+        verbose=fit_verbosity(),
     )
     log = [
         {key: float(values[i]) for key, values in history.history.items()}
