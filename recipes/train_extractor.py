@@ -125,13 +125,16 @@ def training_set(
     """The real training records plus the config's synthetic writers, if any.
 
     Real images are repeated to about `synthetic.real_share` of the mix so the
-    many synthetic writers do not drown the real ones.
+    many synthetic writers do not drown the real ones; `real_share: 0` trains on
+    the synthetic writers alone (pretraining, before fine-tuning on real ones).
     """
-    arrays = preprocessed(real, target_size)
     spec = config.get("synthetic") or {}
     if not spec.get("writers"):
-        return real, arrays
+        return real, preprocessed(real, target_size)
     synthetic, synthetic_arrays = synthetic_set(spec, target_size, CACHE_DIR)
+    if spec.get("real_share") == 0:
+        return synthetic, synthetic_arrays
+    arrays = preprocessed(real, target_size)
     repeats = real_repeats(len(real), len(synthetic), spec.get("real_share"))
     return real * repeats + synthetic, np.concatenate([arrays] * repeats + [synthetic_arrays])
 

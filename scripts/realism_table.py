@@ -16,7 +16,8 @@ then reports EER (skilled and random forgeries, 5 references, seed-fixed draw) o
 split's SigComp2011 test writers with each condition's final weights (no model
 selection: selecting on real calibration writers would let real data into (b)).
 Prints a markdown table, writes it to a JSON file, and with `--update-readme`
-replaces the README block between `<!-- realism:start -->` and `<!-- realism:end -->`.
+replaces the README block of the generator, between `<!-- realism:GENERATOR:start -->` and
+`<!-- realism:GENERATOR:end -->`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from recipes.train_extractor import (  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 
 README = REPO_ROOT / "README.md"
-START, END = "<!-- realism:start -->", "<!-- realism:end -->"
+MARKERS = "<!-- realism:{generator}:start -->", "<!-- realism:{generator}:end -->"
 CONDITIONS = {
     "real": "(a) real writers",
     "synthetic": "(b) synthetic writers",
@@ -204,12 +205,14 @@ def readme_block(result: dict) -> str:
     )
 
 
-def update_readme(path: Path, block: str) -> None:
+def update_readme(path: Path, block: str, generator: str) -> None:
+    """Replaces the README block of this generator's table (one block per generator)."""
+    start, end = (marker.format(generator=generator) for marker in MARKERS)
     text = path.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{path} has no {START} ... {END} block.")
-    path.write_text(pattern.sub(lambda _: f"{START}\n{block}\n{END}", text))
+        raise SystemExit(f"{path} has no {start} ... {end} block.")
+    path.write_text(pattern.sub(lambda _: f"{start}\n{block}\n{end}", text))
 
 
 def reproducing_arguments(argv: list[str]) -> str:
@@ -343,7 +346,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("\n" + result["table"])
     print(f"\nWrote {output}")
     if args.update_readme:
-        update_readme(Path(args.readme), readme_block(result))
+        update_readme(Path(args.readme), readme_block(result), config["synthetic"]["generator"])
         print(f"Updated {args.readme}")
     return result
 

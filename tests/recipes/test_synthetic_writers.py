@@ -29,3 +29,13 @@ def test_real_repeats_reach_the_share():
     assert real_repeats(4505, 12000, 0.5) == 3  # 4505 * 3 / (4505 * 3 + 12000) = 53 %
     assert real_repeats(4505, 12000, None) == 1
     assert real_repeats(36, 10, 0.5) == 1
+
+
+def test_real_share_zero_trains_on_synthetic_writers_alone(tmp_path, monkeypatch):
+    from recipes import train_extractor
+
+    monkeypatch.setattr(train_extractor, "CACHE_DIR", tmp_path)
+    config = {"synthetic": {**SPEC, "real_share": 0}}
+    records, arrays = train_extractor.training_set([], config, (32, 64))
+    assert len(records) == len(arrays) == 10
+    assert {r.dataset for r in records} == {"synthetic_writers"}

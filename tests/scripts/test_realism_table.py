@@ -65,7 +65,9 @@ def test_realism_table_has_three_rows(tmp_path, monkeypatch):
     config_path = tiny_config(tmp_path)
     monkeypatch.setenv("SIGNVER_DATA", str(tmp_path / "data"))
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- realism:start -->\nnot run yet\n<!-- realism:end -->\nend\n")
+    readme.write_text(
+        "intro\n<!-- realism:strokes:start -->\nnot run yet\n<!-- realism:strokes:end -->\nend\n"
+    )
     output = tmp_path / "realism.json"
 
     script = load_script()
