@@ -34,6 +34,9 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="override train.epochs")
     parser.add_argument("--max-minutes", type=float, help="override train.max_minutes")
     parser.add_argument(
+        "--learning-rate", type=float, help="override train.learning_rate (lower to fine-tune)"
+    )
+    parser.add_argument(
         "--distribution",
         choices=["none", "data_parallel"],
         default="none",
@@ -48,6 +51,8 @@ def load_config(args: argparse.Namespace) -> dict[str, Any]:
         config["train"]["epochs"] = args.epochs
     if args.max_minutes is not None:
         config["train"]["max_minutes"] = args.max_minutes
+    if args.learning_rate is not None:
+        config["train"]["learning_rate"] = args.learning_rate
     if args.output is not None:
         config["output"]["preset"] = args.output
     return config
