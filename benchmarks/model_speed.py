@@ -33,11 +33,18 @@ def timed(function: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def model(family_cls, preset: str, random: bool, build: Callable[[], object]):
-    """The bundled preset when shipped (and not `random`), else `build()`."""
+def model(task_cls, preset: str, random: bool):
+    """The bundled preset when shipped (and not `random`), else the default configuration."""
     if random or preset not in sv.presets.available():
-        return build()
-    return family_cls.from_preset(preset)
+        return task_cls(backbone=task_cls.backbone_cls(), preprocessor=task_cls.preprocessor_cls())
+    return task_cls.from_preset(preset)
+
+
+def per_item_row(family: str, verb: str, what: str, image, call, repeats: int) -> tuple:
+    """A table row timing `call(image)` in ms for one page or crop."""
+    seconds = timed(lambda: call(image), repeats)
+    size = f"{image.shape[1]}x{image.shape[0]}"
+    return (family, f"{verb}, one {size} {what}", f"{seconds * 1000:.0f} ms/{what}")
 
 
 def main() -> None:
@@ -49,15 +56,7 @@ def main() -> None:
     backend = os.environ.get("KERAS_BACKEND", "jax")
     rows = []
 
-    extractor = model(
-        sv.SignatureExtractor,
-        "signver_extractor_base",
-        args.random,
-        lambda: sv.SignatureExtractor(
-            backbone=sv.models.SignatureExtractorBackbone(),
-            preprocessor=sv.models.SignatureExtractorPreprocessor(),
-        ),
-    )
+    extractor = model(sv.SignatureExtractor, "signver_extractor_base", args.random)
     crops = [load_image(p) for p in samples.REFERENCES] * (args.crops // 3 + 1)
     crops = crops[: args.crops]
     seconds = timed(lambda: extractor.embed(crops, batch_size=128), args.repeats)
@@ -68,43 +67,12 @@ def main() -> None:
     seconds = timed(lambda: extractor._forward(batch), args.repeats)
     rows.append(("extractor", "network only, batch 128", f"{128 / seconds:.0f} crops/s"))
 
-    detector = model(
-        sv.SignatureDetector,
-        "signver_detector_base",
-        args.random,
-        lambda: sv.SignatureDetector(
-            backbone=sv.models.SignatureDetectorBackbone(),
-            preprocessor=sv.models.SignatureDetectorPreprocessor(),
-        ),
-    )
+    detector = model(sv.SignatureDetector, "signver_detector_base", args.random)
     page = load_image(samples.DOCUMENT)
-    seconds = timed(lambda: detector.detect(page), args.repeats)
-    rows.append(
-        (
-            "detector",
-            f"detect, one {page.shape[1]}x{page.shape[0]} page",
-            f"{seconds * 1000:.0f} ms/page",
-        )
-    )
-
-    cleaner = model(
-        sv.SignatureCleaner,
-        "signver_cleaner_base",
-        args.random,
-        lambda: sv.SignatureCleaner(
-            backbone=sv.models.SignatureCleanerBackbone(),
-            preprocessor=sv.models.SignatureCleanerPreprocessor(),
-        ),
-    )
+    rows.append(per_item_row("detector", "detect", "page", page, detector.detect, args.repeats))
+    cleaner = model(sv.SignatureCleaner, "signver_cleaner_base", args.random)
     crop = load_image(samples.QUERY_GENUINE)
-    seconds = timed(lambda: cleaner.clean(crop), args.repeats)
-    rows.append(
-        (
-            "cleaner",
-            f"clean, one {crop.shape[1]}x{crop.shape[0]} crop",
-            f"{seconds * 1000:.0f} ms/crop",
-        )
-    )
+    rows.append(per_item_row("cleaner", "clean", "crop", crop, cleaner.clean, args.repeats))
 
     weights = "random weights" if args.random else "bundled presets where shipped"
     print(f"backend {backend}, {os.cpu_count()} CPU cores, {weights}, median of {args.repeats}")
