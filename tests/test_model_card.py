@@ -1,0 +1,31 @@
+"""Model cards say, per project target, what was measured and how far off it is."""
+
+from signver_keras.model_card import _targets_section
+
+
+def test_targets_section_derives_threshold_gap_and_lowest_class():
+    extractor = {
+        "results": {
+            "sigcomp2011_dutch:test": {
+                "eer_skilled": 0.10,
+                "eer_random": 0.005,
+                "far_skilled_at_threshold": 0.08,
+                "frr_random_at_threshold": 0.16,
+            }
+        }
+    }
+    text = "\n".join(_targets_section("extractor", extractor))
+    assert "| skilled-forgery EER on `sigcomp2011_dutch:test` | ≤ 5.00% | 10.00% | not met" in text
+    assert "| random-forgery EER on `sigcomp2011_dutch:test` | ≤ 1.00% | 0.50% | met |" in text
+    assert "minus the skilled EER on `sigcomp2011_dutch:test` | ≤ 2.00% | 2.00% | met |" in text
+    assert "bhsig260_subset" not in text  # not evaluated: no row
+
+    detector = {
+        "results": {
+            "synthetic-photo:200": {
+                "per_class": {"signature": {"ap50": 0.97}, "date": {"ap50": 0.85}}
+            }
+        }
+    }
+    text = "\n".join(_targets_section("detector", detector))
+    assert "| lowest per-class AP50 on `synthetic-photo:200` | ≥ 90.00% | 85.00% | not met" in text
