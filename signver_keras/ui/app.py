@@ -59,6 +59,21 @@ def _paths(files) -> list[str]:
     return [getattr(f, "name", f) for f in files]
 
 
+def _image_strip(label: str, columns: int, height: int, **kwargs):
+    """A read-only row of numpy images with captions (crops, before/after, candidates)."""
+    import gradio as gr
+
+    return gr.Gallery(
+        label=label,
+        columns=columns,
+        height=height,
+        type="numpy",
+        interactive=False,
+        object_fit="contain",
+        **kwargs,
+    )
+
+
 def build_app(ctx: AppContext):
     """Builds the `gr.Blocks` app over a loaded `AppContext` (models already loaded)."""
     import gradio as gr
@@ -113,15 +128,7 @@ def build_app(ctx: AppContext):
                         interactive=False,
                         height=820,
                     )
-                    crops = gr.Gallery(
-                        label="Crops",
-                        columns=4,
-                        height=220,
-                        elem_id="crops",
-                        type="numpy",
-                        interactive=False,
-                        object_fit="contain",
-                    )
+                    crops = _image_strip("Crops", 4, 220, elem_id="crops")
 
         # --- Verify ---------------------------------------------------------------------
         with gr.Tab("Verify", id="verify"):
@@ -150,14 +157,7 @@ def build_app(ctx: AppContext):
                         interactive=False,
                         elem_id="score-plot",
                     )
-                    before_after = gr.Gallery(
-                        label="Before / after the cleaner",
-                        columns=4,
-                        height=260,
-                        type="numpy",
-                        interactive=False,
-                        object_fit="contain",
-                    )
+                    before_after = _image_strip("Before / after the cleaner", 4, 260)
 
         # --- Gallery --------------------------------------------------------------------
         with gr.Tab("Gallery", id="gallery"):
@@ -206,14 +206,7 @@ def build_app(ctx: AppContext):
                         interactive=has_gallery,
                     )
                     identify_summary = gr.Markdown(elem_id="identify-summary")
-                    candidates = gr.Gallery(
-                        label="Candidates",
-                        columns=5,
-                        height=200,
-                        type="numpy",
-                        interactive=False,
-                        object_fit="contain",
-                    )
+                    candidates = _image_strip("Candidates", 5, 200)
                     gr.Markdown("### Find documents signed by this person")
                     find_folder = gr.Textbox(label="Folder of page images (searched recursively)")
                     find_btn = gr.Button("Find documents", interactive=has_gallery)

@@ -63,6 +63,13 @@ class AppContext:
             self._gallery = sv.SignatureGallery(self.gallery_path, verifier=self.verifier)
         return self._gallery
 
+    def enrolled_gallery(self):
+        """The gallery for reading; a clear error while nobody is enrolled yet."""
+        gallery = self.gallery()
+        if gallery is None:
+            raise GalleryError("The gallery is empty: enroll people in the Gallery tab first.")
+        return gallery
+
     def close(self) -> None:
         if self._gallery is not None:
             self._gallery.close()
@@ -175,9 +182,7 @@ def who_signed(
     if not state or not state.get("pages"):
         raise InvalidImageError("Upload a page first.")
     with ctx.lock:
-        gallery = ctx.gallery()
-        if gallery is None:
-            raise GalleryError("The gallery is empty: enroll people in the Gallery tab first.")
+        gallery = ctx.enrolled_gallery()
         entry = state["pages"][min(max(int(page), 0), len(state["pages"]) - 1)]
         report = gallery.signer_report(
             entry["path"], expected=parse_ids(expected), score_threshold=threshold
@@ -273,9 +278,7 @@ def verify(
         against = f"{len(references)} uploaded reference(s)"
     elif person_id:
         with ctx.lock:
-            gallery = ctx.gallery()
-            if gallery is None:
-                raise GalleryError("The gallery is empty: enroll people in the Gallery tab first.")
+            gallery = ctx.enrolled_gallery()
             result = gallery.verify(person_id.strip(), query)
             references = [r.crop() for r in gallery.references(person_id.strip())]
         against = f"'{person_id.strip()}' ({len(references)} enrolled reference(s))"
@@ -354,9 +357,7 @@ def identify(
     """Ranked candidates (thumbnail of their first reference, score) for a query."""
     query = _query_image(query_file, crop_choice, state)
     with ctx.lock:
-        gallery = ctx.gallery()
-        if gallery is None:
-            raise GalleryError("The gallery is empty: enroll people first.")
+        gallery = ctx.enrolled_gallery()
         matches = gallery.identify(query, k=int(k))
         thumbnails = [
             (gallery.references(m.person_id)[0].crop(), f"{rank}. {m.person_id} — {m.score:.3f}")
@@ -377,9 +378,7 @@ def find_documents(ctx: AppContext, person_id: str, folder: str, threshold: floa
     if not (folder or "").strip():
         raise ValueError("Type the path of a folder of page images to search.")
     with ctx.lock:
-        gallery = ctx.gallery()
-        if gallery is None:
-            raise GalleryError("The gallery is empty: enroll people first.")
+        gallery = ctx.enrolled_gallery()
         found = gallery.find_documents(
             (person_id or "").strip(), folder.strip(), score_threshold=threshold
         )
