@@ -45,17 +45,25 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_config(args: argparse.Namespace) -> dict[str, Any]:
-    config = yaml.safe_load(Path(args.config).read_text())
-    if args.epochs is not None:
-        config["train"]["epochs"] = args.epochs
-    if args.max_minutes is not None:
-        config["train"]["max_minutes"] = args.max_minutes
-    if args.learning_rate is not None:
-        config["train"]["learning_rate"] = args.learning_rate
-    if args.output is not None:
-        config["output"]["preset"] = args.output
+def read_config(path: str | os.PathLike, overrides: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    """A YAML recipe configuration with `{(section, key): value}` overrides (None: keep)."""
+    config = yaml.safe_load(Path(path).read_text())
+    for (section, key), value in overrides.items():
+        if value is not None:
+            config[section][key] = value
     return config
+
+
+def load_config(args: argparse.Namespace) -> dict[str, Any]:
+    return read_config(
+        args.config,
+        {
+            ("train", "epochs"): args.epochs,
+            ("train", "max_minutes"): args.max_minutes,
+            ("train", "learning_rate"): args.learning_rate,
+            ("output", "preset"): args.output,
+        },
+    )
 
 
 def run_dir(args: argparse.Namespace) -> Path:

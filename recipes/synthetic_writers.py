@@ -89,3 +89,15 @@ def real_repeats(real: int, synthetic: int, share: float | None) -> int:
     if not share:
         return 1
     return max(1, round(share / (1 - share) * synthetic / real))
+
+
+def mix(
+    real: list[SignatureRecord],
+    real_arrays: np.ndarray,
+    synthetic: list[SignatureRecord],
+    synthetic_arrays: np.ndarray,
+    share: float | None,
+) -> tuple[list[SignatureRecord], np.ndarray]:
+    """Real and synthetic training data, the real images repeated to about `share`."""
+    repeats = real_repeats(len(real), len(synthetic), share)
+    return real * repeats + synthetic, np.concatenate([real_arrays] * repeats + [synthetic_arrays])

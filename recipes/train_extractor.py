@@ -40,7 +40,7 @@ from recipes.common import (  # noqa: E402
     save_best,
 )
 from recipes.distribution import setup_distribution  # noqa: E402
-from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
+from recipes.synthetic_writers import mix, synthetic_set  # noqa: E402
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
@@ -134,9 +134,9 @@ def training_set(
     synthetic, synthetic_arrays = synthetic_set(spec, target_size, CACHE_DIR)
     if spec.get("real_share") == 0:
         return synthetic, synthetic_arrays
-    arrays = preprocessed(real, target_size)
-    repeats = real_repeats(len(real), len(synthetic), spec.get("real_share"))
-    return real * repeats + synthetic, np.concatenate([arrays] * repeats + [synthetic_arrays])
+    return mix(
+        real, preprocessed(real, target_size), synthetic, synthetic_arrays, spec.get("real_share")
+    )
 
 
 def class_labels(records: list[SignatureRecord]) -> np.ndarray:

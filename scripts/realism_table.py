@@ -40,10 +40,9 @@ if str(REPO_ROOT) not in sys.path:
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
-from recipes.common import fit_verbosity, load_split  # noqa: E402
-from recipes.synthetic_writers import GENERATORS, real_repeats, synthetic_set  # noqa: E402
+from recipes.common import fit_verbosity, load_split, read_config  # noqa: E402
+from recipes.synthetic_writers import GENERATORS, mix, synthetic_set  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
     CACHE_DIR,
     build_backbone,
@@ -95,15 +94,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def load_config(args: argparse.Namespace) -> dict:
-    config = yaml.safe_load(Path(args.config).read_text())
-    if args.steps is not None:
-        config["train"]["steps"] = args.steps
-    if args.minutes is not None:
-        config["train"]["minutes"] = args.minutes
-    if args.writers is not None:
-        config["synthetic"]["writers"] = args.writers
-    if args.generator is not None:
-        config["synthetic"]["generator"] = args.generator
+    config = read_config(
+        args.config,
+        {
+            ("train", "steps"): args.steps,
+            ("train", "minutes"): args.minutes,
+            ("synthetic", "writers"): args.writers,
+            ("synthetic", "generator"): args.generator,
+        },
+    )
     if not config["train"].get("steps") and not config["train"].get("minutes"):
         raise SystemExit("Give a budget: --steps and/or --minutes (train.steps / train.minutes).")
     return config
@@ -156,7 +155,7 @@ def fit(
     keras.utils.set_random_seed(train_cfg["seed"])
     backbone = build_backbone(config["model"])
     trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg, decay_steps=steps)
-    dataset = training_dataset(arrays, labels, batch_size, train_cfg["seed"]).repeat()
+    dataset = training_dataset(arrays, labels, batch_size, train_cfg["seed"])
     budget = Budget(steps, minutes, skip)
     chunk = max(1, min(100, steps))  # an "epoch" here is only a logging interval
     history = trainer.fit(
@@ -253,10 +252,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     data = {"real": (real, real_arrays), "synthetic": (synth, synth_arrays), "both": ([], None)}
     if real and synth:
-        repeats = real_repeats(len(real), len(synth), config["synthetic"].get("real_share"))
-        data["both"] = (
-            real * repeats + synth,
-            np.concatenate([real_arrays] * repeats + [synth_arrays]),
+        data["both"] = mix(
+            real, real_arrays, synth, synth_arrays, config["synthetic"].get("real_share")
         )
 
     train_cfg = config["train"]
