@@ -49,13 +49,18 @@ class TrialScores:
         getattr(self, kind).extend(scores.tolist())
         self.spreads[kind] += [spread] * len(scores)
 
+    def _spread(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        spread = np.asarray(self.spreads[kind], np.float64).reshape(-1, 2)
+        return spread[:, 0], spread[:, 1]
+
     def normalized(self, kind: str) -> np.ndarray:
         """The trials' z-scores against their writer's own references."""
-        spread = np.asarray(self.spreads[kind], np.float64).reshape(-1, 2)
-        return (np.asarray(getattr(self, kind)) - spread[:, 0]) / spread[:, 1]
+        mu, sigma = self._spread(kind)
+        return (np.asarray(getattr(self, kind)) - mu) / sigma
 
     def writer_thresholds(self, kind: str, rule: WriterThresholdRule, calibrated: float):
-        return np.array([rule.threshold(mu, sigma, calibrated) for mu, sigma in self.spreads[kind]])
+        """Each trial's writer-dependent threshold."""
+        return rule.threshold(*self._spread(kind), calibrated)
 
 
 def trial_scores(
@@ -147,9 +152,7 @@ def score_histograms(scores: TrialScores, bins: int = 40) -> dict[str, list]:
         `{"edges": [bins + 1 floats], "genuine": [bins counts], "skilled": [...],
         "random": [...]}`.
     """
-    kinds = {
-        k: np.asarray(getattr(scores, k), np.float64) for k in ("genuine", "skilled", "random")
-    }
+    kinds = {k: np.asarray(getattr(scores, k), np.float64) for k in KINDS}
     kinds = {k: v for k, v in kinds.items() if len(v)}
     if not kinds:
         raise ValueError("No trial scores: cannot build score histograms.")

@@ -504,7 +504,7 @@ class SignatureGallery:
         n = len(refs)
         if self.writer_rule.applies(n):
             mu, sigma = reference_spread(refs)
-            threshold = self.writer_rule.threshold(mu, sigma, matcher.threshold)
+            threshold = float(self.writer_rule.threshold(mu, sigma, matcher.threshold))
             rule, z = "writer", (score - mu) / sigma
         return GalleryVerification(
             accepted=score >= threshold,

@@ -65,8 +65,9 @@ class WriterThresholdRule:
     def applies(self, references: int) -> bool:
         return references >= max(self.min_references, 3)
 
-    def threshold(self, mu: float, sigma: float, calibrated: float) -> float:
-        return float(np.clip(mu - self.z * sigma, calibrated - self.band, calibrated + self.band))
+    def threshold(self, mu, sigma, calibrated: float):
+        """The writer's threshold; `mu` and `sigma` may be floats or arrays (one per trial)."""
+        return np.clip(mu - self.z * sigma, calibrated - self.band, calibrated + self.band)
 
 
 def reference_spread(references: np.ndarray) -> tuple[float, float]:
