@@ -543,6 +543,10 @@ def main() -> None:
         return
     data = [config["data"]["real"].split("/")[0]] if real_holdout and not args.data else []
     data += [config["data"]["signature_pool"]] if pool else []
+    selected_on = [f"{data_cfg['validation_pages']} synthetic validation pages"]
+    if validation_real is not None:
+        real_part = f"{len(real_validation)} real validation pages (not the held-out ones)"
+        selected_on.insert(0, real_part)
     training = {
         "data": {
             "datasets": data,
@@ -554,13 +558,7 @@ def main() -> None:
         },
         "best": {
             **(json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {}),
-            "selected_on": " and ".join(
-                f"{len(real_validation)} real validation pages (not the held-out ones)"
-                if name == "real"
-                else f"{data_cfg['validation_pages']} synthetic validation pages"
-                for name in validation
-            )
-            + " (mean mAP50)",
+            "selected_on": " and ".join(selected_on) + " (mean mAP50)",
         },
         "recipe": f"python -m recipes.train_detector --config {args.config}",
         "loss": "CenterNet focal heatmap + L1 size/offset; other classes masked on real pages",

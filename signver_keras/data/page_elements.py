@@ -122,7 +122,8 @@ def find_fonts(kind: str) -> list[Path]:
 
 
 @functools.lru_cache(maxsize=512)
-def _load(path: str | None, size: int) -> Font:
+def load_font(path: str | None, size: int) -> Font:
+    """The font file at `path` (None: PIL's built-in font) at `size` px, cached."""
     if path is None:
         try:
             return ImageFont.load_default(size=size)
@@ -137,9 +138,9 @@ def get_font(kind: str, size: int, rng: np.random.Generator | None = None) -> Fo
     if not paths and kind in ("print_hand", "script"):
         paths = find_fonts("script") or find_fonts("print_hand") or find_fonts("italic")
     if not paths:
-        return _load(None, int(size))
+        return load_font(None, int(size))
     index = int(rng.integers(len(paths))) if rng is not None else 0
-    return _load(str(paths[index]), int(size))
+    return load_font(str(paths[index]), int(size))
 
 
 # --- text content ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from signver_keras.data.page_elements import FONT_PACKAGES, _load, find_fonts
+from signver_keras.data.page_elements import FONT_PACKAGES, find_fonts, load_font
 
 _SYLLABLES = (
     "van de ber gen hof man son ter ko la mi ra sch en dijk stra ma ri el an os ka wa "
@@ -170,7 +170,7 @@ def _draw(
     tremor: float,
 ) -> np.ndarray:
     size = max(12, int(hand.size * np.exp(rng.normal(0, 0.05))))
-    font = _load(hand.font, size)
+    font = load_font(hand.font, size)
     spacing = hand.spacing * np.exp(rng.normal(0, 0.03))
     width = int(sum(font.getlength(c) for c in name) * spacing * 1.3 + 2 * size)
     height = 3 * size
