@@ -93,13 +93,14 @@ def detect_documents(
     pages = []
     folder = Path(ctx.workdir) / "pages"
     folder.mkdir(parents=True, exist_ok=True)
+    first_free = len(os.listdir(folder))  # earlier uploads of this session keep their files
     for number, file in enumerate(files):
         name = Path(file).name
         progress(number / len(files), f"Reading {name}")
         loaded = load_document_pages(file)
         for index, gray in enumerate(loaded):
             label = f"{name} (page {index + 1})" if len(loaded) > 1 else name
-            path = folder / f"{len(os.listdir(folder))}.png"
+            path = folder / f"{first_free + len(pages)}.png"
             Image.fromarray(gray).save(path)
             pages.append({"name": label, "path": str(path)})
     for number, page in enumerate(pages):
