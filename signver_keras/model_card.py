@@ -302,7 +302,7 @@ def render_pipeline_card(name: str, stages: dict[str, str]) -> str:
         "license": "apache-2.0",
         "tags": ["keras", "signature-verification", "signver-keras", "pipeline"],
     }
-    rows = [f"- `{stage}/`: see its own README.md" for stage in stages]
+    rows = [f"- {stage}: `{source}` (see its model card)" for stage, source in stages.items()]
     intro = [
         "A signver-keras verification pipeline (detect -> clean -> embed -> verify).",
         "",
