@@ -50,6 +50,7 @@ from signver_keras.data.verification import (  # noqa: E402
 from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.evaluation.verification import (  # noqa: E402
+    classifier_trial_scores,
     score_histograms,
     summarize,
     trial_scores,
@@ -244,6 +245,7 @@ class CalibrationMonitor(keras.callbacks.Callback):
 
 
 def calibrate(scores, rule: str, references: int, data: str) -> dict:
+    """The threshold at the EER point of `rule`'s negatives, with its error rates."""
     negatives = scores.skilled if rule == "eer_skilled" and scores.skilled else scores.random
     eer, threshold = equal_error_rate(scores.genuine, negatives)
     rates = rates_at(scores.genuine, negatives, threshold)
@@ -255,10 +257,71 @@ def calibrate(scores, rule: str, references: int, data: str) -> dict:
         "eer": eer,
         "far": rates["far"],
         "frr": rates["frr"],
+    }
+
+
+# Negatives of the writer-dependent classifier: genuine signatures of the project's
+# own synthetic writers (no real data ships with a preset, not even as embeddings).
+WRITER_BACKGROUND = {
+    "generator": "names",
+    "writers": 300,
+    "genuine": 2,
+    "forgeries": 0,
+    "forgers": 1,
+    "seed": 10_000,
+}
+
+
+def writer_background(backbone: keras.Model, target_size: tuple[int, int]) -> np.ndarray:
+    """Embeddings of `WRITER_BACKGROUND`'s signatures."""
+    _, arrays = synthetic_set(WRITER_BACKGROUND, target_size, CACHE_DIR)
+    return embed_arrays(backbone, arrays)
+
+
+def calibrate_extractor(
+    backbone: keras.Model, records: list[SignatureRecord], arrays: np.ndarray, config: dict
+) -> tuple[dict, np.ndarray]:
+    """Calibration of both scoring rules on the calibration writers, and the background.
+
+    Returns the preset's `calibration` (the cosine threshold, with a
+    "writer_classifier" entry for `sv.WriterClassifier`) and the classifier's
+    background embeddings.
+    """
+    rule, references = config["calibration"]["rule"], config["calibration"]["references"]
+    embeddings = embed_arrays(backbone, arrays)
+    if rule == "eer_skilled":
+        # Genuine and forged trials must come from the same writers: pooling other
+        # datasets' genuine scores would set the threshold for the wrong population.
+        forged = {r.writer_id for r in records if not r.genuine}
+        keep = [i for i, r in enumerate(records) if r.writer_id in forged]
+        records, embeddings = [records[i] for i in keep], embeddings[keep]
+    data = "calibration writers of " + ", ".join(config["data"]["datasets"])
+    scores = trial_scores(records, embeddings, references)
+    calibration = {
+        **calibrate(scores, rule, references, data),
         "scoring": "mean cosine similarity to the references",
         # The score distributions the threshold was chosen on (plotted by the UI).
         "score_histograms": score_histograms(scores),
+        "split": config["data"]["split"],
+        "split_seed": config["data"]["split_seed"],
+        "datasets": config["data"]["datasets"],
     }
+    background = writer_background(backbone, tuple(backbone.image_shape[:2]))
+    classifier = sv.WriterClassifier(
+        threshold=0.0, c=config["calibration"].get("classifier_c", 1.0), min_references=references
+    )
+    by_classifier = classifier_trial_scores(records, embeddings, classifier, background, references)
+    calibration["writer_classifier"] = {
+        **calibrate(by_classifier, rule, references, data + ", all enrolled"),
+        "c": classifier.c,
+        "min_references": references,
+        "scoring": "decision value of an RBF SVM: the person's references against the "
+        "background and the other enrolled persons' references",
+        "background": f"{len(background)} genuine signatures of "
+        f"{WRITER_BACKGROUND['writers']} synthetic '{WRITER_BACKGROUND['generator']}' writers "
+        f"(seed {WRITER_BACKGROUND['seed']})",
+    }
+    return calibration, background
 
 
 def main() -> None:
@@ -320,34 +383,19 @@ def main() -> None:
     if monitor.best_path.exists():
         backbone.load_weights(monitor.best_path)
 
-    calib_embeddings = embed_arrays(backbone, calib_arrays)
-    if config["calibration"]["rule"] == "eer_skilled":
-        # Genuine and forged trials must come from the same writers: pooling other
-        # datasets' genuine scores would set the threshold for the wrong population.
-        forged = {r.writer_id for r in parts["calibration"] if not r.genuine}
-        keep = [i for i, r in enumerate(parts["calibration"]) if r.writer_id in forged]
-        calib_scores = trial_scores(
-            [parts["calibration"][i] for i in keep], calib_embeddings[keep], references
-        )
-    else:
-        calib_scores = trial_scores(parts["calibration"], calib_embeddings, references)
-    calibration = calibrate(
-        calib_scores,
-        config["calibration"]["rule"],
-        references,
-        "calibration writers of " + ", ".join(config["data"]["datasets"]),
+    calibration, background = calibrate_extractor(
+        backbone, parts["calibration"], calib_arrays, config
     )
-    calibration.update(
-        split=config["data"]["split"],
-        split_seed=config["data"]["split_seed"],
-        datasets=config["data"]["datasets"],
+    print(
+        "calibration:",
+        json.dumps({k: v for k, v in calibration.items() if k != "score_histograms"}, indent=2),
     )
-    print("calibration:", json.dumps(calibration, indent=2))
     extractor = sv.SignatureExtractor(
         backbone=backbone,
         preprocessor=sv.models.SignatureExtractorPreprocessor(target_size=target_size),
         calibration=calibration,
     )
+    extractor.writer_background = background
     output = config["output"]["preset"]
     if not output:
         return

@@ -38,6 +38,7 @@ from signver_keras.models.matcher.matcher import (  # noqa: E402
     Verification,
     WriterThresholdRule,
 )
+from signver_keras.models.matcher.writer_classifier import WriterClassifier  # noqa: E402
 from signver_keras.pipeline.signature_verifier import (  # noqa: E402
     FoundSignatures,
     SignatureVerifier,
@@ -66,6 +67,7 @@ __all__ = [
     "SignatureVerifier",
     "SignverError",
     "Verification",
+    "WriterClassifier",
     "WriterThresholdRule",
     "__version__",
     "list_presets",

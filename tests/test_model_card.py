@@ -19,6 +19,14 @@ def test_targets_section_derives_threshold_gap_and_lowest_class():
     assert "| random-forgery EER on `sigcomp2011_dutch:test` | ≤ 1.00% | 0.50% | met |" in text
     assert "minus the skilled EER on `sigcomp2011_dutch:test` | ≤ 2.00% | 2.00% | met |" in text
     assert "bhsig260_subset" not in text  # not evaluated: no row
+    assert "writer classifier" not in text  # the preset has none
+
+    extractor["results"]["sigcomp2011_dutch:test"]["eer_random_classifier"] = 0.02
+    text = "\n".join(_targets_section("extractor", extractor))
+    assert (
+        "| random-forgery EER (writer classifier, all enrolled) on `sigcomp2011_dutch:test` "
+        "| ≤ 1.00% | 2.00% | not met (1.00% off) |"
+    ) in text
 
     detector = {
         "results": {

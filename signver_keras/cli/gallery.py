@@ -23,7 +23,11 @@ def _open(args: argparse.Namespace, with_model: bool):
     verifier = None
     if with_model:
         verifier = _load_verifier(args.preset, getattr(args, "no_clean", False))
-    return sv.SignatureGallery(args.gallery, verifier=verifier)
+    return sv.SignatureGallery(
+        args.gallery,
+        verifier=verifier,
+        writer_classifier=getattr(args, "writer_classifier", False),
+    )
 
 
 def _when(timestamp: float) -> str:
@@ -176,6 +180,11 @@ def add_gallery_commands(commands: argparse._SubParsersAction) -> None:
     verify.add_argument("gallery")
     verify.add_argument("person")
     verify.add_argument("query")
+    verify.add_argument(
+        "--writer-classifier",
+        action="store_true",
+        help="judge persons with 5+ references by their own classifier (SignatureGallery docs)",
+    )
     model_options(verify)
     verify.set_defaults(run=cmd_verify)
 

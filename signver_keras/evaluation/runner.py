@@ -17,7 +17,11 @@ from signver_keras.data.verification import (
     load_verification_data,
     split_writers,
 )
-from signver_keras.evaluation.verification import summarize, trial_scores
+from signver_keras.evaluation.verification import (
+    classifier_trial_scores,
+    summarize,
+    trial_scores,
+)
 
 SPLIT_PARTS = ("train", "calibration", "test")
 
@@ -47,8 +51,14 @@ def evaluate_verification(
     seed: int = 0,
     out_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Runs the verification protocol on each dataset at the extractor's stored threshold."""
+    """Runs the verification protocol on each dataset at the extractor's stored threshold.
+
+    When the extractor carries a writer-dependent classifier, the same trials
+    are also scored with it (`classifier_trial_scores`); those results have the
+    suffix `_classifier`.
+    """
     threshold = (extractor.calibration or {}).get("threshold")
+    classifier = extractor.writer_classifier()
     results, curves = {}, {}
     for name, records in tqdm(datasets.items(), desc="embedding datasets", unit="dataset"):
         start = time.perf_counter()
@@ -61,12 +71,19 @@ def evaluate_verification(
             "images": len(records),
             "embed_images_per_second": round(len(records) / seconds, 1),
         }
+        if classifier is not None and classifier.applies(references):
+            by_classifier = classifier_trial_scores(
+                records, embeddings, classifier, extractor.writer_background, references, seed
+            )
+            summary = summarize(by_classifier, classifier.threshold)
+            results[name].update({f"{key}_classifier": value for key, value in summary.items()})
         curves[name] = scores
     report: dict[str, Any] = {
         "task": "verification",
         "references": references,
         "seed": seed,
         "threshold": threshold,
+        "classifier_threshold": None if classifier is None else classifier.threshold,
         "results": results,
     }
     if out_dir is not None:
@@ -104,26 +121,56 @@ def verification_table(report: dict[str, Any]) -> str:
         "EER random %": "eer_random",
         "FAR skilled % @thr": "far_skilled_at_threshold",
         "FAR random % @thr": "far_random_at_threshold",
-        "FRR % @thr": "frr_random_at_threshold",
+        # Same genuine trials for both kinds: whichever a dataset has.
+        "FRR % @thr": ("frr_random_at_threshold", "frr_skilled_at_threshold"),
         "EER skilled % writer-norm.": "eer_skilled_normalized",
         "EER random % writer-norm.": "eer_random_normalized",
         "FAR skilled % @writer": "far_skilled_writer_rule",
         "FAR random % @writer": "far_random_writer_rule",
         "FRR % @writer": "frr_writer_rule",
+        "AUC skilled": "auc_skilled",
     }
-    lines = [
-        "| data | writers | " + " | ".join(columns) + " | AUC skilled |",
-        "|---" * (len(columns) + 3) + "|",
-    ]
-    for name, r in report["results"].items():
-        r = {"frr_random_at_threshold": r.get("frr_skilled_at_threshold"), **r}
-        auc = r.get("auc_skilled")
-        cells = [_percent(r.get(key)) for key in columns.values()]
-        lines.append(
-            f"| {name} | {r['writers']} | " + " | ".join(cells) + " | "
-            f"{'-' if auc is None else f'{auc:.3f}'} |"
-        )
+    lines = _results_table(report, columns)
+    if report.get("classifier_threshold") is not None:
+        lines += [
+            "",
+            "Writer-dependent classifier (`sv.WriterClassifier`: each writer's SVM against the "
+            "synthetic background and the other enrolled writers' references; threshold "
+            f"{report['classifier_threshold']:.3f}):",
+            "",
+            *_results_table(
+                report,
+                {
+                    name: _suffixed(key, "_classifier")
+                    for name, key in columns.items()
+                    if "writer" not in name
+                },
+            ),
+        ]
     return "\n".join(lines)
+
+
+def _suffixed(key: str | tuple[str, ...], suffix: str) -> tuple[str, ...]:
+    return tuple(k + suffix for k in ((key,) if isinstance(key, str) else key))
+
+
+def _results_table(report: dict[str, Any], columns: dict[str, str | tuple[str, ...]]) -> list[str]:
+    """One row per dataset; a column shows the first of its keys the results have."""
+
+    def cell(result: dict[str, Any], name: str, keys: str | tuple[str, ...]) -> str:
+        value = next((result[k] for k in _suffixed(keys, "") if k in result), None)
+        if name.startswith("AUC"):
+            return "-" if value is None else f"{value:.3f}"
+        return _percent(value)
+
+    lines = [
+        "| data | writers | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 2) + "|",
+    ]
+    for data, result in report["results"].items():
+        cells = [cell(result, name, keys) for name, keys in columns.items()]
+        lines.append(f"| {data} | {result['writers']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def evaluate(

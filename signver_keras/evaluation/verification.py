@@ -6,6 +6,8 @@ writer's skilled forgeries and other writers' genuine signatures (random
 forgeries) are negatives. Each trial's score is `Matcher`'s scoring rule; each
 trial also keeps its writer's reference spread, so `summarize` can report the
 writer-dependent rule (`WriterThresholdRule`) next to the global threshold.
+`classifier_trial_scores` scores the same trials with writer-dependent
+classifiers (`WriterClassifier`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from signver_keras.models.matcher.matcher import (
     reference_scores,
     reference_spread,
 )
+from signver_keras.models.matcher.writer_classifier import WriterClassifier, gallery_negatives
 
 KINDS = ("genuine", "skilled", "random")
 
@@ -63,14 +66,24 @@ class TrialScores:
         return rule.threshold(*self._spread(kind), calibrated)
 
 
-def trial_scores(
+@dataclass
+class WriterTrials:
+    """Indices (into the protocol's records) of one writer's trials."""
+
+    writer: str
+    references: np.ndarray
+    genuine: np.ndarray
+    skilled: np.ndarray
+    random: np.ndarray
+
+
+def writer_trials(
     records: Sequence[SignatureRecord],
-    embeddings: np.ndarray,
     references: int = 5,
     seed: int = 0,
     random_per_writer: int | None = None,
-) -> TrialScores:
-    """Scores every trial of the protocol (see the module docstring).
+) -> list[WriterTrials]:
+    """Draws every writer's references and trials (see the module docstring).
 
     Writers with fewer than `references + 1` genuine signatures are skipped.
     `random_per_writer` caps how many other writers' signatures serve as random
@@ -81,23 +94,86 @@ def trial_scores(
     for index, record in enumerate(records):
         kind = "genuine" if record.genuine else "skilled"
         by_writer.setdefault(record.writer_id, {"genuine": [], "skilled": []})[kind].append(index)
-    scores = TrialScores(references=references)
+    trials = []
     for writer, indices in sorted(by_writer.items()):
         genuine = rng.permutation(indices["genuine"])
         if len(genuine) < references + 1:
             continue
-        refs = embeddings[genuine[:references]]
         others = np.array(
             [i for w, idx in by_writer.items() if w != writer for i in idx["genuine"]], dtype=int
         )
         if random_per_writer is not None and len(others) > random_per_writer:
             others = rng.choice(others, random_per_writer, replace=False)
+        trials.append(
+            WriterTrials(
+                writer,
+                genuine[:references],
+                genuine[references:],
+                np.asarray(indices["skilled"], dtype=int),
+                others,
+            )
+        )
+    return trials
+
+
+def trial_scores(
+    records: Sequence[SignatureRecord],
+    embeddings: np.ndarray,
+    references: int = 5,
+    seed: int = 0,
+    random_per_writer: int | None = None,
+) -> TrialScores:
+    """Scores every trial of the protocol with `Matcher`'s rule (see `writer_trials`)."""
+    scores = TrialScores(references=references)
+    for trials in writer_trials(records, references, seed, random_per_writer):
+        refs = embeddings[trials.references]
         spread = reference_spread(refs) if references > 1 else (0.0, 1.0)
-        scores.add("genuine", reference_scores(embeddings[genuine[references:]], refs), spread)
-        if indices["skilled"]:
-            scores.add("skilled", reference_scores(embeddings[indices["skilled"]], refs), spread)
-        if len(others):
-            scores.add("random", reference_scores(embeddings[others], refs), spread)
+        for kind in KINDS:
+            indices = getattr(trials, kind)
+            if len(indices):
+                scores.add(kind, reference_scores(embeddings[indices], refs), spread)
+    return scores
+
+
+def classifier_trial_scores(
+    records: Sequence[SignatureRecord],
+    embeddings: np.ndarray,
+    classifier: WriterClassifier,
+    background: np.ndarray,
+    references: int = 5,
+    seed: int = 0,
+) -> TrialScores:
+    """Scores the protocol's trials with writer-dependent classifiers, as in a gallery.
+
+    All writers are enrolled: each writer's classifier takes the background and
+    the other writers' references as negatives, so the random forgeries are the
+    other writers' remaining genuine signatures (never their references, which
+    were training negatives). Same references and trials as `trial_scores`.
+    """
+    scores = TrialScores()
+    all_trials = writer_trials(records, references, seed)
+    for trials in all_trials:
+        others = [t.references for t in all_trials if t.writer != trials.writer]
+        enrolled_others = np.concatenate(others) if others else np.zeros(0, int)
+        negatives = gallery_negatives(background, embeddings[enrolled_others])
+        queries = {
+            "genuine": trials.genuine,
+            "skilled": trials.skilled,
+            "random": np.setdiff1d(trials.random, enrolled_others),
+        }
+        # One fit per writer: score all of its queries at once, then split by kind.
+        values = classifier.scores(
+            embeddings[np.concatenate(list(queries.values()))],
+            embeddings[trials.references],
+            negatives,
+        )
+        for kind, kind_scores in zip(
+            queries,
+            np.split(values, np.cumsum([len(q) for q in queries.values()])[:-1]),
+            strict=True,
+        ):
+            if len(kind_scores):
+                scores.add(kind, kind_scores, (0.0, 1.0))
     return scores
 
 

@@ -227,6 +227,15 @@ class GalleryStore:
         rows = self.q(cur, sql + " ORDER BY p.person_id, r.id", params).fetchall()
         return [row[0] for row in rows], self.decode_embeddings([row[1] for row in rows])
 
+    def other_embeddings(self, cur, person_id: str, limit: int) -> np.ndarray:
+        """Up to `limit` embeddings of other persons' references, earliest enrolled first."""
+        sql = (
+            f"SELECT r.{self.embedding_select} FROM reference_signatures r "
+            "JOIN persons p ON p.id = r.person_pk WHERE p.person_id <> ? ORDER BY r.id LIMIT ?"
+        )
+        rows = self.q(cur, sql, [person_id, limit]).fetchall()
+        return self.decode_embeddings([row[0] for row in rows])
+
     def crops(self, cur) -> list[tuple[int, bytes | None]]:
         return self.q(cur, "SELECT id, crop_png FROM reference_signatures ORDER BY id").fetchall()
 

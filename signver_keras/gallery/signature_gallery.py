@@ -33,6 +33,7 @@ from signver_keras.models.matcher.matcher import (
     WriterThresholdRule,
     reference_spread,
 )
+from signver_keras.models.matcher.writer_classifier import gallery_negatives
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -76,9 +77,11 @@ class Reference:
 class GalleryVerification(Verification):
     """A `Verification` plus how its threshold was chosen.
 
-    `rule` is "global" (the extractor's calibrated threshold) or "writer" (the
-    writer-dependent threshold, see `SignatureGallery.verify`); `z_score` is the
-    query's score normalised by the person's leave-one-out scores ("writer" only).
+    `rule` is "global" (the extractor's calibrated threshold), "writer" (the
+    writer-dependent threshold, see `SignatureGallery.verify`) or "classifier"
+    (the person's `WriterClassifier`: `score` is its decision value); `z_score`
+    is the query's score normalised by the person's leave-one-out scores
+    ("writer" only).
     """
 
     person_id: str = ""
@@ -161,6 +164,16 @@ class SignatureGallery:
             needs before `verify` uses a writer-dependent threshold.
         writer_threshold_z: float, default 2.0. See `verify`.
         writer_threshold_band: float, default 0.1. See `verify`.
+        writer_classifier: bool, default False. Score `verify` with the
+            extractor's writer-dependent classifier (`sv.WriterClassifier`) for
+            persons with enough references: an RBF SVM of their references
+            against the extractor's synthetic background and up to
+            `classifier_negatives` other enrolled references. It rejects other
+            enrolled persons far better; on skilled forgeries it helps on some
+            data and not on others (README, "Presets"). Needs an extractor whose
+            preset carries one.
+        classifier_negatives: int, default 2000. Other persons' references the
+            classifier is trained against (the earliest enrolled).
         use_pgvector: bool or None (PostgreSQL only). None: when available.
 
     Example:
@@ -185,6 +198,8 @@ class SignatureGallery:
         writer_threshold_min_references: int = 5,
         writer_threshold_z: float = 2.0,
         writer_threshold_band: float = 0.1,
+        writer_classifier: bool = False,
+        classifier_negatives: int = 2000,
         use_pgvector: bool | None = None,
     ):
         self.extractor_preset: str | None = None
@@ -214,6 +229,17 @@ class SignatureGallery:
         self.writer_rule = WriterThresholdRule(
             writer_threshold_min_references, writer_threshold_z, writer_threshold_band
         )
+        self.writer_classifier = None
+        if writer_classifier:
+            self.writer_classifier = extractor.writer_classifier() if extractor else None
+            if self.writer_classifier is None:
+                raise ValueError(
+                    "writer_classifier=True needs an extractor whose preset carries a writer "
+                    "classifier (calibration 'writer_classifier' and writer_background.npy); "
+                    f"{self.extractor_preset or 'no extractor'} has none. Re-calibrate it with "
+                    "python -m recipes.calibrate_extractor."
+                )
+        self.classifier_negatives = classifier_negatives
 
         location = os.fspath(path_or_url)
         if location.startswith(POSTGRES_SCHEMES):
@@ -482,6 +508,8 @@ class SignatureGallery:
         at least `writer_threshold_min_references` references; then it is
         writer-dependent (`WriterThresholdRule`: from the spread of the person's
         own references, kept within `writer_threshold_band` of the calibrated one).
+        With `writer_classifier=True`, a person with enough references is
+        judged by their own `WriterClassifier` instead (rule "classifier").
 
         `query` is an image, or an `Embeddings` row / 1-D float array.
         """
@@ -492,6 +520,19 @@ class SignatureGallery:
             ids, refs = self.store.embeddings(cur, [person_id])
             if not ids:
                 raise PersonNotFoundError(self._unknown(cur, person_id))
+            classifier = self.writer_classifier
+            if classifier is not None and classifier.applies(len(refs)):
+                others = self.store.other_embeddings(cur, person_id, self.classifier_negatives)
+                negatives = gallery_negatives(self.extractor.writer_background, others)
+                score = float(classifier.scores(q, refs, negatives)[0])
+                return GalleryVerification(
+                    accepted=score >= classifier.threshold,
+                    score=score,
+                    threshold=classifier.threshold,
+                    person_id=person_id,
+                    rule="classifier",
+                    references=len(refs),
+                )
         return self._decide(person_id, q, refs, meta)
 
     def _decide(

@@ -43,7 +43,17 @@ class SignverTask(keras_hub.models.Task):
         """
         # Keras deserializes in safe mode by default: a preset can only name
         # registered classes, never run code (lambdas are refused).
-        return super().from_preset(load_handle(preset, cls.family), load_weights, **kwargs)
+        handle = load_handle(preset, cls.family)
+        model = super().from_preset(handle, load_weights, **kwargs)
+        if load_weights and os.path.isdir(handle):
+            model.load_assets(Path(handle))
+        return model
+
+    def save_assets(self, folder: Path) -> None:
+        """Writes the files a family keeps in its presets beside config and weights."""
+
+    def load_assets(self, folder: Path) -> None:
+        """Reads back what `save_assets` wrote (missing files leave defaults)."""
 
     def save_to_preset(
         self,
@@ -60,6 +70,7 @@ class SignverTask(keras_hub.models.Task):
 
         def write(folder: Path) -> None:
             super(SignverTask, self).save_to_preset(str(folder), max_shard_size=max_shard_size)
+            self.save_assets(folder)
             write_model_card(folder, name, self.family, description)
 
         hub.atomic_save(preset_dir, write)

@@ -6,7 +6,13 @@ from scipy.stats import norm
 
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
-from signver_keras.evaluation.verification import TrialScores, summarize, trial_scores
+from signver_keras.evaluation.verification import (
+    TrialScores,
+    classifier_trial_scores,
+    summarize,
+    trial_scores,
+)
+from signver_keras.models.matcher.writer_classifier import WriterClassifier
 
 
 def test_eer_and_auc_of_two_gaussians_match_theory():
@@ -34,6 +40,31 @@ def test_protocol_counts_trials_per_writer():
     assert len(scores.random) == 7 + 7
     summary = summarize(scores, threshold=0.5)
     assert summary["far_random_at_threshold"] == 0.0
+
+
+def test_classifier_protocol_enrolls_every_writer_and_never_tests_on_its_negatives():
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(3, 16))
+    records, rows = [], []
+    for w, centre in zip("abc", centres, strict=True):
+        for i in range(8):
+            records.append(SignatureRecord(f"{w}{i}", w, True))
+            rows.append(centre + 0.2 * rng.normal(size=16))
+    records += [SignatureRecord(f"af{i}", "a", False) for i in range(2)]
+    rows += [centres[0] + rng.normal(size=16) for _ in range(2)]
+    embeddings = np.array(rows, np.float32)
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    background = rng.normal(size=(40, 16)).astype(np.float32)
+    background /= np.linalg.norm(background, axis=1, keepdims=True)
+    classifier = WriterClassifier(threshold=0.0)
+    scores = classifier_trial_scores(records, embeddings, classifier, background, seed=4)
+    by_cosine = trial_scores(records, embeddings, seed=4)
+    assert len(scores.genuine) == len(by_cosine.genuine) == 3 * 3
+    assert len(scores.skilled) == 2
+    # Random forgeries: the other writers' genuine signatures minus their 5 references.
+    assert len(scores.random) == 3 * 2 * 3 and len(by_cosine.random) == 3 * 2 * 8
+    summary = summarize(scores, classifier.threshold)
+    assert summary["eer_random"] == 0.0 and summary["far_random_at_threshold"] == 0.0
 
 
 def test_protocol_is_reproducible():

@@ -18,10 +18,27 @@ from signver_keras.images import load_image, load_images
 
 
 class PixelExtractor:
-    def __init__(self, size=(16, 32), threshold=0.8, name="pixel_extractor"):
+    """`background`: signatures whose embeddings become `writer_background`, enabling
+    the writer classifier (decision threshold 0) as a preset carrying one would."""
+
+    def __init__(self, size=(16, 32), threshold=0.8, name="pixel_extractor", background=None):
         self.size = size
         self.calibration = {"threshold": threshold, "rule": "test"}
         self.name = name
+        self.writer_background = None
+        if background is not None:
+            self.writer_background = np.asarray(self.embed(background))
+            self.calibration["writer_classifier"] = {
+                "threshold": 0.0,
+                "c": 1.0,
+                "min_references": 5,
+            }
+
+    def writer_classifier(self):
+        from signver_keras.models.matcher.writer_classifier import WriterClassifier
+
+        config = self.calibration.get("writer_classifier")
+        return None if config is None else WriterClassifier(**config)
 
     def fingerprint(self) -> str:
         return f"pixel{self.size[0]}x{self.size[1]}"

@@ -39,6 +39,9 @@ def test_gallery_commands(files, capsys, tmp_path):
     assert refs[0]["source"] == paths[0]
     verdict = _json(capsys, ["gallery", "verify", db, "alice", paths[0], *preset])
     assert verdict["rule"] == "global" and verdict["references"] == 3
+    # The tiny pipeline's extractor carries no writer classifier: a clear error, exit 2.
+    assert main(["gallery", "verify", db, "alice", paths[0], "--writer-classifier", *preset]) == 2
+    assert "carries a writer classifier" in capsys.readouterr().err
     ranked = _json(capsys, ["gallery", "identify", db, paths[4], "-k", "2", *preset])
     assert len(ranked) == 2 and ranked[0]["rank"] == 1
     assert _json(capsys, ["identify", paths[4], "--gallery", db, "-k", "2", *preset]) == ranked

@@ -288,3 +288,25 @@ def test_export_import_round_trip(tmp_path, gallery, signatures):
 def test_schema_versions_have_migrations():
     assert set(gallery_schema.MIGRATIONS) == set(range(gallery_schema.SCHEMA_VERSION))
     assert json.dumps(gallery_schema.create_statements("sqlite"))
+
+
+def test_writer_classifier_judges_persons_with_enough_references(tmp_path, signatures):
+    extractor = PixelExtractor(background=signatures[20:40])
+    alice = [np.roll(signatures[0], shift, axis=1) for shift in range(0, 12, 2)]
+    with sv.SignatureGallery(
+        tmp_path / "people.db", extractor=extractor, writer_classifier=True
+    ) as gallery:
+        gallery.enroll("alice", alice[:5])
+        gallery.enroll("bob", signatures[3:8])
+        gallery.enroll("cy", signatures[8:11])
+        own = gallery.verify("alice", alice[5])
+        assert own.rule == "classifier" and own.references == 5 and own.threshold == 0.0
+        assert own.accepted and own.score > 0
+        other = gallery.verify("alice", signatures[4])  # bob's, enrolled: a training negative
+        assert other.rule == "classifier" and not other.accepted
+        assert gallery.verify("cy", signatures[8]).rule == "global"  # 3 references: too few
+
+
+def test_writer_classifier_needs_an_extractor_that_carries_one(tmp_path, pixel_extractor):
+    with pytest.raises(ValueError, match="carries a writer classifier"):
+        sv.SignatureGallery(tmp_path / "p.db", extractor=pixel_extractor, writer_classifier=True)

@@ -16,7 +16,10 @@ from signver_keras.models.extractor.signature_extractor_backbone import (
 from signver_keras.models.extractor.signature_extractor_preprocessor import (
     SignatureExtractorPreprocessor,
 )
+from signver_keras.models.matcher.writer_classifier import WriterClassifier
 from signver_keras.models.signver_task import SignverTask
+
+WRITER_BACKGROUND_FILE = "writer_background.npy"
 
 
 @keras.saving.register_keras_serializable(package="signver_keras")
@@ -33,7 +36,14 @@ class SignatureExtractor(SignverTask):
         preprocessor: a `SignatureExtractorPreprocessor` or None.
         calibration: dict or None. Decision threshold and its provenance, e.g.
             `{"threshold": 0.62, "rule": "eer", "references": 5, "data": "...",
-            "far": 0.04, "frr": 0.05}`. Written by the training recipe.
+            "far": 0.04, "frr": 0.05}`. Written by the training recipe. Its
+            optional "writer_classifier" entry calibrates `writer_classifier()`.
+
+    Attributes:
+        writer_background: float32 array (N, D) or None. Embeddings of other
+            writers' genuine signatures (the project's synthetic writers), the
+            negatives of the writer-dependent classifier; saved in the preset
+            as `writer_background.npy`.
 
     Example:
     ```python
@@ -66,11 +76,31 @@ class SignatureExtractor(SignverTask):
 
         # === Config ===
         self.calibration = dict(calibration) if calibration else None
+        self.writer_background: np.ndarray | None = None
 
     def get_config(self):
         config = super().get_config()
         config["calibration"] = self.calibration
         return config
+
+    def save_assets(self, folder) -> None:
+        if self.writer_background is not None:
+            np.save(folder / WRITER_BACKGROUND_FILE, self.writer_background.astype(np.float16))
+
+    def load_assets(self, folder) -> None:
+        path = folder / WRITER_BACKGROUND_FILE
+        if path.exists():
+            self.writer_background = np.load(path).astype(np.float32)
+
+    def writer_classifier(self) -> WriterClassifier | None:
+        """The calibrated writer-dependent classifier, or None when the preset has none.
+
+        It needs both the calibration entry and `writer_background`, its negatives.
+        """
+        config = (self.calibration or {}).get("writer_classifier")
+        if config is None or self.writer_background is None:
+            return None
+        return WriterClassifier(config["threshold"], config["c"], config["min_references"])
 
     @property
     def embedding_dim(self) -> int:

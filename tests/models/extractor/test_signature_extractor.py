@@ -102,3 +102,19 @@ def test_other_backend_gives_the_same_embeddings(target, tiny_extractor, scribbl
     )
     ours = tiny_extractor.embed([scribbles[0], scribbles[0][::-1]])
     np.testing.assert_allclose(np.load(tmp_path / "o.npy"), ours, atol=1e-5)
+
+
+def test_preset_keeps_the_writer_classifier_and_its_background(tiny_extractor, tmp_path):
+    assert tiny_extractor.writer_classifier() is None  # no background, no classifier
+    tiny_extractor.calibration["writer_classifier"] = {
+        "threshold": 0.25,
+        "c": 2.0,
+        "min_references": 5,
+    }
+    assert tiny_extractor.writer_classifier() is None  # calibration alone is not enough
+    background = np.eye(16, dtype=np.float32)[:8]
+    tiny_extractor.writer_background = background
+    tiny_extractor.save_to_preset(tmp_path / "extractor")
+    loaded = sv.SignatureExtractor.from_preset(str(tmp_path / "extractor"))
+    np.testing.assert_allclose(loaded.writer_background, background)
+    assert loaded.writer_classifier() == sv.WriterClassifier(0.25, 2.0, 5)

@@ -1,0 +1,66 @@
+"""Re-calibrate a saved extractor preset without retraining it.
+
+    python -m recipes.calibrate_extractor --config recipes/configs/extractor_base.yaml
+    python -m recipes.calibrate_extractor --config ... --preset my_extractor
+
+Recomputes what the training recipe stores after training (the cosine threshold
+and the writer-dependent classifier's threshold and background, on the
+config's calibration writers), rewrites the preset's `task.json` and
+`writer_background.npy` in place, and re-evaluates it (metrics.json, card).
+The weight files are left untouched, so a calibration update does not add
+another copy of the weights to the repository's history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import signver_keras as sv  # noqa: E402
+from recipes.common import load_split, read_config  # noqa: E402
+from recipes.train_extractor import (  # noqa: E402
+    calibrate_extractor,
+    preprocessed,
+    write_preset_metrics,
+)
+from signver_keras.models.extractor.signature_extractor import WRITER_BACKGROUND_FILE  # noqa: E402
+
+UPDATED_FILES = ("task.json", WRITER_BACKGROUND_FILE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="recipes/configs/extractor_base.yaml")
+    parser.add_argument("--preset", help="preset folder (default: the config's output.preset)")
+    args = parser.parse_args()
+    config = read_config(args.config, {})
+    preset = Path(args.preset or config["output"]["preset"])
+    if not (preset / "task.json").exists():
+        raise FileNotFoundError(f"{preset} is not a saved extractor preset (no task.json).")
+
+    extractor = sv.SignatureExtractor.from_preset(str(preset))
+    records = load_split(config)["calibration"]
+    arrays = preprocessed(records, tuple(extractor.backbone.image_shape[:2]))
+    extractor.calibration, extractor.writer_background = calibrate_extractor(
+        extractor.backbone, records, arrays, config
+    )
+    summary = {k: v for k, v in extractor.calibration.items() if k != "score_histograms"}
+    print("calibration:", json.dumps(summary, indent=2))
+    with tempfile.TemporaryDirectory() as tmp:
+        extractor.save_to_preset(Path(tmp) / preset.name)
+        for name in UPDATED_FILES:
+            # Each file is replaced whole (copy, then rename): never half-written.
+            staged = preset / f".{name}.partial"
+            shutil.copyfile(Path(tmp) / preset.name / name, staged)
+            os.replace(staged, preset / name)
+    print(write_preset_metrics(str(preset), config)["table"])
+
+
+if __name__ == "__main__":
+    main()
