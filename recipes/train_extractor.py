@@ -295,7 +295,8 @@ def calibrate_extractor(
         forged = {r.writer_id for r in records if not r.genuine}
         keep = [i for i, r in enumerate(records) if r.writer_id in forged]
         records, embeddings = [records[i] for i in keep], embeddings[keep]
-    data = "calibration writers of " + ", ".join(config["data"]["datasets"])
+    used = [name for name in config["data"]["datasets"] if any(r.dataset == name for r in records)]
+    data = "calibration writers of " + ", ".join(used)
     scores = trial_scores(records, embeddings, references)
     calibration = {
         **calibrate(scores, rule, references, data),
@@ -312,7 +313,7 @@ def calibrate_extractor(
     )
     by_classifier = classifier_trial_scores(records, embeddings, classifier, background, references)
     calibration["writer_classifier"] = {
-        **calibrate(by_classifier, rule, references, data + ", all enrolled"),
+        **calibrate(by_classifier, rule, references, data + ", every writer enrolled"),
         "c": classifier.c,
         "min_references": references,
         "scoring": "decision value of an RBF SVM: the person's references against the "

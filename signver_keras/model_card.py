@@ -248,6 +248,33 @@ def _card_head(front: dict[str, Any], name: str, intro: list[str], load_line: st
     ]
 
 
+def _calibration_section(calibration: dict[str, Any] | None) -> list[str]:
+    """The stored decision thresholds: rule, data, and the error rates where chosen."""
+    if not calibration or "threshold" not in calibration:
+        return []
+    rules = [("cosine threshold (`sv.Matcher`)", calibration)]
+    if "writer_classifier" in calibration:
+        rules.append(
+            ("writer classifier (`sv.WriterClassifier`)", calibration["writer_classifier"])
+        )
+    lines = [
+        "## Calibration",
+        "",
+        "| scoring | threshold | rule | references | chosen on | FAR % | FRR % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, entry in rules:
+        rates = [f"{100 * entry[k]:.2f}" if k in entry else "-" for k in ("far", "frr")]
+        lines.append(
+            f"| {label} | {entry['threshold']:.4f} | {entry.get('rule', '-')} | "
+            f"{entry.get('references', '-')} | {entry.get('data', '-')} | {' | '.join(rates)} |"
+        )
+    background = calibration.get("writer_classifier", {}).get("background")
+    if background:
+        lines += ["", f"Writer-classifier background (`writer_background.npy`): {background}."]
+    return [*lines, ""]
+
+
 def render_model_card(preset_dir: str | Path, name: str, family: str, description: str) -> str:
     """Renders README.md for a saved preset folder from the files inside it."""
     folder = Path(preset_dir)
@@ -272,6 +299,7 @@ def render_model_card(preset_dir: str | Path, name: str, family: str, descriptio
     lines = [
         *_card_head(front, name, intro, load_line),
         *_training_section(_read(folder, "training.json"), family, name),
+        *_calibration_section(_read(folder, "task.json").get("config", {}).get("calibration")),
     ]
     if metrics:
         lines += [
