@@ -21,17 +21,28 @@ from tests.hub_server import free_port
 pytestmark = pytest.mark.hub
 
 
+CALIBRATION = {
+    "threshold": 0.5,
+    "source": "tests",
+    "writer_classifier": {"threshold": 0.1, "c": 1.0, "min_references": 5},
+}
+BACKGROUND = np.eye(16, dtype=np.float32)[:6]
+
+
 def make_extractor(seed: int) -> sv.SignatureExtractor:
+    """A tiny extractor with a writer classifier (its background is a preset file)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    return sv.SignatureExtractor(
+    extractor = sv.SignatureExtractor(
         backbone=sv.models.SignatureExtractorBackbone(
             image_shape=(32, 64, 1), stem_filters=8, stage_filters=(8, 16), embedding_dim=16
         ),
         preprocessor=sv.models.SignatureExtractorPreprocessor(target_size=(32, 64)),
-        calibration={"threshold": 0.5, "source": "tests"},
+        calibration=CALIBRATION,
     )
+    extractor.writer_background = BACKGROUND
+    return extractor
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +84,9 @@ def test_from_hf_downloads_and_matches_the_original(
     home = hub_env.use(local_hub.url)
     loaded = sv.SignatureExtractor.from_preset("hf://signver-test/extractor-single")
     np.testing.assert_array_equal(np.asarray(loaded.embed(scribbles)), versions[1][1])
-    assert loaded.calibration == {"threshold": 0.5, "source": "tests"}
+    assert loaded.calibration == CALIBRATION
+    np.testing.assert_array_equal(loaded.writer_background, BACKGROUND)
+    assert loaded.writer_classifier() == sv.WriterClassifier(0.1, 1.0, 5)
     snapshots = home / "hub" / "models--signver-test--extractor-single" / "snapshots"
     assert [p.name for p in snapshots.iterdir()] == [single]
 
