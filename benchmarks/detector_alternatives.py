@@ -52,7 +52,8 @@ def variant(shipped: sv.SignatureDetector, size: int, width: float = 1.0) -> sv.
     config["stage_filters"] = [int(f * width) for f in config["stage_filters"]]
     backbone = sv.models.SignatureDetectorBackbone.from_config(config)
     preprocessor = sv.models.SignatureDetectorPreprocessor(letterbox_size=size)
-    return sv.SignatureDetector(backbone, preprocessor, head_filters=int(48 * width))
+    head_filters = int(shipped.head_filters * width)
+    return sv.SignatureDetector(backbone, preprocessor, head_filters=head_filters)
 
 
 def retinanet(size: int):

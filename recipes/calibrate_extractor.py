@@ -14,7 +14,6 @@ another copy of the weights to the repository's history.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
@@ -50,8 +49,6 @@ def main() -> None:
     extractor.calibration, extractor.writer_background = calibrate_extractor(
         extractor.backbone, records, arrays, config
     )
-    summary = {k: v for k, v in extractor.calibration.items() if k != "score_histograms"}
-    print("calibration:", json.dumps(summary, indent=2))
     with tempfile.TemporaryDirectory() as tmp:
         extractor.save_to_preset(Path(tmp) / preset.name)
         for name in UPDATED_FILES:

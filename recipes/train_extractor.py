@@ -272,9 +272,9 @@ WRITER_BACKGROUND = {
 }
 
 
-def writer_background(backbone: keras.Model, target_size: tuple[int, int]) -> np.ndarray:
+def writer_background(backbone: keras.Model) -> np.ndarray:
     """Embeddings of `WRITER_BACKGROUND`'s signatures."""
-    _, arrays = synthetic_set(WRITER_BACKGROUND, target_size, CACHE_DIR)
+    _, arrays = synthetic_set(WRITER_BACKGROUND, tuple(backbone.image_shape[:2]), CACHE_DIR)
     return embed_arrays(backbone, arrays)
 
 
@@ -307,10 +307,8 @@ def calibrate_extractor(
         "split_seed": config["data"]["split_seed"],
         "datasets": config["data"]["datasets"],
     }
-    background = writer_background(backbone, tuple(backbone.image_shape[:2]))
-    classifier = sv.WriterClassifier(
-        threshold=0.0, c=config["calibration"].get("classifier_c", 1.0), min_references=references
-    )
+    background = writer_background(backbone)
+    classifier = sv.WriterClassifier(threshold=0.0, min_references=references)
     by_classifier = classifier_trial_scores(records, embeddings, classifier, background, references)
     calibration["writer_classifier"] = {
         **calibrate(by_classifier, rule, references, data + ", every writer enrolled"),
@@ -322,6 +320,8 @@ def calibrate_extractor(
         f"{WRITER_BACKGROUND['writers']} synthetic '{WRITER_BACKGROUND['generator']}' writers "
         f"(seed {WRITER_BACKGROUND['seed']})",
     }
+    shown = {k: v for k, v in calibration.items() if k != "score_histograms"}
+    print("calibration:", json.dumps(shown, indent=2))
     return calibration, background
 
 
@@ -386,10 +386,6 @@ def main() -> None:
 
     calibration, background = calibrate_extractor(
         backbone, parts["calibration"], calib_arrays, config
-    )
-    print(
-        "calibration:",
-        json.dumps({k: v for k, v in calibration.items() if k != "score_histograms"}, indent=2),
     )
     extractor = sv.SignatureExtractor(
         backbone=backbone,

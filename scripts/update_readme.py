@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import signver_keras as sv
-from signver_keras.model_card import render_model_card, render_pipeline_card
-from signver_keras.pipeline.signature_verifier import PIPELINE_FILE, STAGES
+from signver_keras.model_card import render_model_card
+from signver_keras.pipeline.signature_verifier import PIPELINE_FILE, pipeline_card
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
@@ -55,8 +55,9 @@ def render(text: str) -> str:
 
 def model_card(row: dict) -> str:
     if row["family"] == "pipeline":
-        spec = json.loads((Path(row["path"]) / PIPELINE_FILE).read_text())
-        return render_pipeline_card(row["name"], {stage: spec[stage] for stage in STAGES})
+        return pipeline_card(
+            row["name"], json.loads((Path(row["path"]) / PIPELINE_FILE).read_text())
+        )
     return render_model_card(row["path"], row["name"], row["family"], row["description"])
 
 

@@ -150,15 +150,20 @@ def verification_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _suffixed(key: str | tuple[str, ...], suffix: str) -> tuple[str, ...]:
-    return tuple(k + suffix for k in ((key,) if isinstance(key, str) else key))
+def _keys(column: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A column's result keys, first present wins."""
+    return (column,) if isinstance(column, str) else column
+
+
+def _suffixed(column: str | tuple[str, ...], suffix: str) -> tuple[str, ...]:
+    return tuple(key + suffix for key in _keys(column))
 
 
 def _results_table(report: dict[str, Any], columns: dict[str, str | tuple[str, ...]]) -> list[str]:
     """One row per dataset; a column shows the first of its keys the results have."""
 
     def cell(result: dict[str, Any], name: str, keys: str | tuple[str, ...]) -> str:
-        value = next((result[k] for k in _suffixed(keys, "") if k in result), None)
+        value = next((result[k] for k in _keys(keys) if k in result), None)
         if name.startswith("AUC"):
             return "-" if value is None else f"{value:.3f}"
         return _percent(value)

@@ -156,24 +156,13 @@ def classifier_trial_scores(
         others = [t.references for t in all_trials if t.writer != trials.writer]
         enrolled_others = np.concatenate(others) if others else np.zeros(0, int)
         negatives = gallery_negatives(background, embeddings[enrolled_others])
-        queries = {
-            "genuine": trials.genuine,
-            "skilled": trials.skilled,
-            "random": np.setdiff1d(trials.random, enrolled_others),
-        }
-        # One fit per writer: score all of its queries at once, then split by kind.
-        values = classifier.scores(
-            embeddings[np.concatenate(list(queries.values()))],
-            embeddings[trials.references],
-            negatives,
-        )
-        for kind, kind_scores in zip(
-            queries,
-            np.split(values, np.cumsum([len(q) for q in queries.values()])[:-1]),
-            strict=True,
-        ):
-            if len(kind_scores):
-                scores.add(kind, kind_scores, (0.0, 1.0))
+        decide = classifier.fit(embeddings[trials.references], negatives)
+        for kind in KINDS:
+            indices = getattr(trials, kind)
+            if kind == "random":
+                indices = np.setdiff1d(indices, enrolled_others)
+            if len(indices):
+                scores.add(kind, decide(embeddings[indices]), (0.0, 1.0))
     return scores
 
 

@@ -23,6 +23,11 @@ PIPELINE_FILE = "pipeline.json"
 STAGES = ("detector", "cleaner", "extractor")
 
 
+def pipeline_card(name: str, spec: dict[str, Any]) -> str:
+    """The model card of a pipeline preset from its `pipeline.json` content."""
+    return render_pipeline_card(name, {stage: spec[stage] for stage in STAGES if stage in spec})
+
+
 @dataclass
 class FoundSignatures:
     """Signatures found on one page, in the page's pixel coordinates."""
@@ -151,8 +156,7 @@ class SignatureVerifier:
                     "calibration": self.matcher.calibration,
                 }
             (folder / PIPELINE_FILE).write_text(json.dumps(spec, indent=2))
-            stages = {stage: spec[stage] for stage in STAGES if stage in spec}
-            card = render_pipeline_card(Path(preset_dir).name, stages)
+            card = pipeline_card(Path(preset_dir).name, spec)
             (folder / hub.MODEL_CARD_FILE).write_text(card)
 
         hub.atomic_save(preset_dir, write)

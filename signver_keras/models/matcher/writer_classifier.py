@@ -14,6 +14,7 @@ construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,13 +56,11 @@ class WriterClassifier:
     def applies(self, references: int) -> bool:
         return references >= max(self.min_references, 2)
 
-    def scores(
-        self, queries: np.ndarray, references: np.ndarray, negatives: np.ndarray
-    ) -> np.ndarray:
-        """Decision values of `queries` (N, D) for the person of `references` (R, D)."""
-        queries, references, negatives = (
-            np.asarray(x, np.float32) for x in (queries, references, negatives)
-        )
+    def fit(
+        self, references: np.ndarray, negatives: np.ndarray
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """Trains the person's SVM; returns its decision function over queries (N, D)."""
+        references, negatives = (np.asarray(x, np.float32) for x in (references, negatives))
         if not self.applies(len(references)):
             raise ValueError(
                 f"The writer classifier needs at least {max(self.min_references, 2)} "
@@ -72,10 +71,16 @@ class WriterClassifier:
         features = np.concatenate([references, negatives])
         labels = np.r_[np.ones(len(references)), np.zeros(len(negatives))]
         svm = SVC(kernel="rbf", C=self.c, gamma="scale", class_weight="balanced")
-        return svm.fit(features, labels).decision_function(queries.reshape(-1, queries.shape[-1]))
+        svm.fit(features, labels)
+        return lambda queries: svm.decision_function(
+            np.asarray(queries, np.float32).reshape(-1, features.shape[1])
+        )
 
-    def to_config(self) -> dict[str, float | int]:
-        return {"threshold": self.threshold, "c": self.c, "min_references": self.min_references}
+    def scores(
+        self, queries: np.ndarray, references: np.ndarray, negatives: np.ndarray
+    ) -> np.ndarray:
+        """Decision values of `queries` (N, D) for the person of `references` (R, D)."""
+        return self.fit(references, negatives)(queries)
 
 
 def gallery_negatives(

@@ -104,7 +104,10 @@ def test_other_backend_gives_the_same_embeddings(target, tiny_extractor, scribbl
     np.testing.assert_allclose(np.load(tmp_path / "o.npy"), ours, atol=1e-5)
 
 
-def test_preset_keeps_the_writer_classifier_and_its_background(tiny_extractor, tmp_path):
+def test_preset_keeps_the_writer_classifier_and_its_background(tmp_path):
+    from tests.tiny_models import tiny_extractor as build
+
+    tiny_extractor = build()  # its own copy: the shared fixture must stay without a classifier
     assert tiny_extractor.writer_classifier() is None  # no background, no classifier
     tiny_extractor.calibration["writer_classifier"] = {
         "threshold": 0.25,
