@@ -8,7 +8,7 @@ tight, which `composite_ink` multiplies into a page so strokes overlap printed
 lines and text as real ink does. The tight crop is what the detection boxes
 are made from.
 
-Fonts come from Debian packages (`FONT_PACKAGES`); when none is installed,
+Fonts ship with the package (`FONT_DIR`); should a damaged install lack them,
 every function falls back to PIL's built-in font, so generation still works.
 
 Example:
@@ -33,81 +33,37 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-#: Debian packages providing the fonts used here (`apt-get install` them in CI).
-FONT_PACKAGES = (
-    "fonts-dejavu",
-    "fonts-liberation",
-    "fonts-dancingscript",
-    "fonts-kristi",
-    "fonts-kaushanscript",
-    "fonts-dkg-handwriting",
-    "fonts-breip",
-    "fonts-bwht",
-)
+#: Fonts shipped inside the package (each family with its licence; see its README.md), so
+#: generated pages and signatures are the same on every machine, without system fonts.
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
-FONT_DIRS = (
-    Path("/usr/share/fonts"),
-    Path("/usr/local/share/fonts"),
-    Path.home() / ".local" / "share" / "fonts",
-)
-
-# File names per kind; whichever are installed are used.
+# Font files (relative to `FONT_DIR`) per kind.
 _FONT_FILES = {
-    "serif": (
-        "LiberationSerif-Regular.ttf",
-        "DejaVuSerif.ttf",
-        "DejaVuSerifCondensed.ttf",
-    ),
-    "sans": (
-        "LiberationSans-Regular.ttf",
-        "LiberationSansNarrow-Regular.ttf",
-        "DejaVuSans.ttf",
-        "DejaVuSansCondensed.ttf",
-    ),
-    "mono": ("LiberationMono-Regular.ttf", "DejaVuSansMono.ttf"),
-    "bold": (
-        "LiberationSerif-Bold.ttf",
-        "LiberationSans-Bold.ttf",
-        "DejaVuSans-Bold.ttf",
-        "DejaVuSerif-Bold.ttf",
-    ),
-    "italic": ("LiberationSerif-Italic.ttf", "DejaVuSerif-Italic.ttf"),
+    "serif": ("dejavu/DejaVuSerif.ttf",),
+    "sans": ("dejavu/DejaVuSans.ttf",),
+    "mono": ("dejavu/DejaVuSansMono.ttf",),
+    "bold": ("dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSerif-Bold.ttf"),
     "script": (
-        "DancingScript-Regular.otf",
-        "DancingScript-Bold.otf",
-        "Kristi.ttf",
-        "KaushanScript-Regular.otf",
-        "dkg.ttf",
-        "dkgIt.ttf",
-        "dkgBd.ttf",
-        "Breip.ttf",
+        "dancingscript/DancingScript-Regular.otf",
+        "dancingscript/DancingScript-Bold.otf",
+        "kristi/Kristi.ttf",
+        "kaushanscript/KaushanScript-Regular.otf",
+        "breip/Breip.ttf",
     ),
     "print_hand": (
-        "Breip.ttf",
-        "dkg.ttf",
-        "BecauseWeBuild-Regular.otf",
-        "BecauseWeCreate-Regular.otf",
-        "BecauseWeMentor-Regular.otf",
-        "BecauseWeOrganize-Regular.otf",
+        "breip/Breip.ttf",
+        "bwht/BecauseWeBuild-Regular.otf",
+        "bwht/BecauseWeCreate-Regular.otf",
+        "bwht/BecauseWeMentor-Regular.otf",
+        "bwht/BecauseWeOrganize-Regular.otf",
     ),
 }
 FONT_KINDS = tuple(_FONT_FILES)
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-@functools.lru_cache(maxsize=1)
-def _installed_fonts() -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for folder in FONT_DIRS:
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.suffix.lower() in (".ttf", ".otf"):
-                    found.setdefault(path.name, path)
-    return found
-
-
 def find_fonts(kind: str) -> list[Path]:
-    """Installed font files of one kind (`FONT_KINDS`); empty when none is installed.
+    """The shipped font files of one kind (`FONT_KINDS`); empty only in a damaged install.
 
     Example:
     ```python
@@ -117,8 +73,7 @@ def find_fonts(kind: str) -> list[Path]:
     """
     if kind not in _FONT_FILES:
         raise ValueError(f"kind should be one of {FONT_KINDS}, got {kind!r}.")
-    installed = _installed_fonts()
-    return [installed[name] for name in _FONT_FILES[kind] if name in installed]
+    return [FONT_DIR / name for name in _FONT_FILES[kind] if (FONT_DIR / name).is_file()]
 
 
 @functools.lru_cache(maxsize=512)
@@ -133,10 +88,10 @@ def load_font(path: str | None, size: int) -> Font:
 
 
 def get_font(kind: str, size: int, rng: np.random.Generator | None = None) -> Font:
-    """A font of `kind` at `size` px: a random installed one, else PIL's default font."""
+    """A font of `kind` at `size` px: a random shipped one, else PIL's default font."""
     paths = find_fonts(kind)
     if not paths and kind in ("print_hand", "script"):
-        paths = find_fonts("script") or find_fonts("print_hand") or find_fonts("italic")
+        paths = find_fonts("script") or find_fonts("print_hand")
     if not paths:
         return load_font(None, int(size))
     index = int(rng.integers(len(paths))) if rng is not None else 0

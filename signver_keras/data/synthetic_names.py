@@ -2,7 +2,7 @@
 
 `SyntheticWriter` (stroke oscillators) has no letter shapes, and its forgeries
 are near-copies, so it did not help the extractor (README, realism table). A
-`NameWriter` signs a name drawn in one of the installed handwriting fonts,
+`NameWriter` signs a name drawn in one of the shipped handwriting fonts,
 with a personal size, slant, letter spacing, baseline curve, pen width and
 (often) an underline flourish. Its genuine signatures vary the way one person's
 do: a slow elastic warp, per-letter jitter of a pixel or two, slightly different
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from signver_keras.data.page_elements import FONT_PACKAGES, find_fonts, load_font
+from signver_keras.data.page_elements import FONT_DIR, find_fonts, load_font
 
 _SYLLABLES = (
     "van de ber gen hof man son ter ko la mi ra sch en dijk stra ma ri el an os ka wa "
@@ -44,12 +44,13 @@ _FIRST = (
 
 @functools.lru_cache(maxsize=1)
 def handwriting_fonts() -> tuple[str, ...]:
-    """Installed handwriting font files; a clear error naming the packages when none is."""
+    """The shipped handwriting font files; a clear error if the install lost them."""
     paths = sorted({str(p) for kind in ("script", "print_hand") for p in find_fonts(kind)})
     if not paths:
         raise RuntimeError(
-            "NameWriter needs handwriting fonts; none is installed. Install the Debian "
-            f"packages {', '.join(FONT_PACKAGES[2:])} (apt-get install ...)."
+            f"NameWriter needs the handwriting fonts shipped in {FONT_DIR}, and found none "
+            "there: this install of signver-keras is incomplete. Reinstall it "
+            "(pip install --force-reinstall signver-keras)."
         )
     return tuple(paths)
 

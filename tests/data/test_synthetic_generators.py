@@ -87,8 +87,17 @@ def test_degradations_reject_wrong_input():
         D.blur(np.zeros((4, 4, 3), np.uint8), np.random.default_rng(0))
 
 
-def test_font_packages_and_fallback(monkeypatch):
-    assert "fonts-dejavu" in E.FONT_PACKAGES
+def test_every_font_kind_ships_with_the_package():
+    for kind in E.FONT_KINDS:
+        fonts = E.find_fonts(kind)
+        assert fonts and all(path.is_relative_to(E.FONT_DIR) for path in fonts), kind
+        assert E.get_font(kind, 20).getlength("Ab") > 0
+    # Each family travels with its licence.
+    for font in E.FONT_DIR.rglob("*.[ot]tf"):
+        assert (font.parent / "LICENSE").is_file(), font
+
+
+def test_fallback_font_without_shipped_fonts(monkeypatch):
     monkeypatch.setattr(E, "find_fonts", lambda kind: [])
     font = E.get_font("script", 20)
     ink = E.handwritten_initials(np.random.default_rng(0), 30)

@@ -5,7 +5,7 @@ import pytest
 
 from signver_keras.data import synthetic_names
 from signver_keras.data.synthetic_names import NameWriter, random_signed_name
-from signver_keras.models.extractor.signature_extractor_preprocessor import normalize_signature
+from signver_keras.utils.ink import normalize_signature
 
 
 def test_writer_is_deterministic_dark_ink_on_white():
@@ -41,9 +41,9 @@ def test_forgeries_differ_more_from_genuine_than_genuine_from_genuine():
     assert np.mean(gaps_forged) > 1.2 * np.mean(gaps_genuine)
 
 
-def test_missing_fonts_name_the_packages(monkeypatch):
+def test_missing_fonts_say_to_reinstall(monkeypatch):
     synthetic_names.handwriting_fonts.cache_clear()
     monkeypatch.setattr(synthetic_names, "find_fonts", lambda kind: [])
-    with pytest.raises(RuntimeError, match="fonts-dancingscript"):
+    with pytest.raises(RuntimeError, match="Reinstall"):
         NameWriter(0)
     synthetic_names.handwriting_fonts.cache_clear()
