@@ -50,8 +50,8 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
-    """Low-frequency noise in [0, 1]: a small random grid upsampled bicubically."""
+def smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """Low-frequency (H, W) noise in [0, 1]: a grid of `cells` along the longer side, upsampled."""
     height, width = shape
     grid_h = max(2, int(round(cells * height / max(height, width))) + 1)
     grid_w = max(2, int(round(cells * width / max(height, width))) + 1)
@@ -208,7 +208,7 @@ def paper_texture(
     strength = float(rng.uniform(0.03, 0.15)) if strength is None else float(strength)
     height, width = image.shape
     tone = float(rng.uniform(0.0, 0.5))
-    blotches = _smooth_field(rng, image.shape, int(rng.integers(4, 16)))
+    blotches = smooth_field(rng, image.shape, int(rng.integers(4, 16)))
     grain = rng.random((height, width), dtype=np.float32)
     texture = 0.45 * tone + 0.35 * blotches + 0.2 * grain
     # Fibres: short faint curved strokes, drawn on a small list of random walks.

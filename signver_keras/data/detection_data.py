@@ -23,7 +23,7 @@ class DetectionPage:
     """One page and its ground truth in page pixels.
 
     Args:
-        image: a path or a uint8 (H, W) array.
+        image: a path, or a uint8 (H, W) grayscale or (H, W, 3) RGB array.
         boxes: float32 `(N, 4)` xyxy in page pixels.
         labels: int32 `(N,)` indices into the detector's class names.
         name: str. Identifies the page in reports.
@@ -67,7 +67,46 @@ def _map_labels(
     return lookup[labels].astype(np.int32) if len(labels) else labels.astype(np.int32)
 
 
-SYNTHETIC_LAYOUTS = ("synthetic", "synthetic-photo")
+#: Synthetic evaluation sets: `LAYOUT:N` pages from seeds `SYNTHETIC_EVAL_SEED + i`.
+SYNTHETIC_LAYOUTS = (
+    "synthetic",
+    "synthetic-photo",
+    "synthetic-300dpi",
+    "synthetic-cheque",
+    "synthetic-form",
+)
+#: (height, width) of an A4 page at 300 dpi.
+A4_300DPI = (3507, 2480)
+#: (height, width) of a phone photo framing one cheque.
+CHEQUE_PHOTO = (700, 1600)
+
+
+def synthetic_page(layout: str, index: int):
+    """Page `index` of a synthetic evaluation set (`SYNTHETIC_LAYOUTS`): a `SyntheticPage`.
+
+    - `synthetic`: scanned business pages (about a fifth photographed);
+    - `synthetic-photo`: the same pages, all photographed with a phone (RGB);
+    - `synthetic-300dpi`: A4 scans at 300 dpi (2480x3507) signed in pencil, faintly,
+      with a fine liner or in grey ink;
+    - `synthetic-cheque`: phone photos of cheques filled in by hand (payee, amount in
+      digits and words, memo are unlabelled handwriting);
+    - `synthetic-form`: forms filled in by hand, alternately scanned and photographed.
+    """
+    from signver_keras.data.handwriting import INK_STYLES
+    from signver_keras.data.synthetic_documents import generate_page
+
+    seed = SYNTHETIC_EVAL_SEED + index
+    if layout == "synthetic":
+        return generate_page(seed)
+    if layout == "synthetic-photo":
+        return generate_page(seed, photographed=True)
+    if layout == "synthetic-300dpi":
+        return generate_page(seed, size=A4_300DPI, photographed=False, ink_styles=INK_STYLES)
+    if layout == "synthetic-cheque":
+        return generate_page(seed, size=CHEQUE_PHOTO, layout="filled_cheque", photographed=True)
+    if layout == "synthetic-form":
+        return generate_page(seed, layout="filled_form", photographed=index % 2 == 1)
+    raise ValueError(f"layout should be one of {SYNTHETIC_LAYOUTS}; received {layout!r}.")
 
 
 def load_detection_data(spec: str, class_names: Sequence[str]) -> list[DetectionPage]:
@@ -75,22 +114,22 @@ def load_detection_data(spec: str, class_names: Sequence[str]) -> list[Detection
 
     Layouts: `yolo:FOLDER` (`images/` + `labels/`; class names from
     `data.yaml` beside them or one level up, else the detector's order),
-    `coco:FILE` (classes matched by name), `synthetic:N` (N generated pages
-    from seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses) and
-    `synthetic-photo:N` (the same pages, all warped as phone photos). Boxes
-    of classes the detector does not know are dropped.
+    `coco:FILE` (classes matched by name), and the synthetic sets
+    `synthetic:N`, `synthetic-photo:N`, `synthetic-300dpi:N`,
+    `synthetic-cheque:N` and `synthetic-form:N` (N generated pages from
+    seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses; see
+    `synthetic_page`). Boxes of classes the detector does not know are dropped.
     """
     layout, _, path = spec.partition(":")
     class_names = list(class_names)
     if layout in SYNTHETIC_LAYOUTS:
-        from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
+        from signver_keras.data.synthetic_documents import CLASS_NAMES
 
         if not path.isdigit() or int(path) < 1:
             raise ValueError(f"{layout}:N needs a positive page count; received '{spec}'.")
-        photographed = True if layout == "synthetic-photo" else None
         pages = []
         for index in range(int(path)):
-            page = generate_page(SYNTHETIC_EVAL_SEED + index, photographed=photographed)
+            page = synthetic_page(layout, index)
             labels = _map_labels(page.labels, CLASS_NAMES, class_names)
             pages.append(
                 DetectionPage(
@@ -109,9 +148,10 @@ def load_detection_data(spec: str, class_names: Sequence[str]) -> list[Detection
     elif layout == "coco":
         records, names = read_coco(path)
     else:
+        synthetic = ", ".join(f"{name}:N" for name in SYNTHETIC_LAYOUTS)
         raise ValueError(
             f"Unknown detection data layout '{layout}' in '{spec}'; expected yolo:FOLDER, "
-            "coco:FILE, synthetic:N or synthetic-photo:N."
+            f"coco:FILE or one of {synthetic}."
         )
     pages = []
     for record in records:

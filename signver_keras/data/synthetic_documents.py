@@ -19,7 +19,7 @@ print(page.image.shape, page.boxes, [CLASS_NAMES[i] for i in page.labels])
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,14 +29,27 @@ from PIL import Image, ImageDraw
 from signver_keras.data import degradations as D
 from signver_keras.data import page_elements as E
 from signver_keras.data.detection_formats import DetectionRecord, write_coco, write_yolo
+from signver_keras.data.filled_documents import FILLED_LAYOUTS
+from signver_keras.data.filled_documents import LAYOUT_FUNCTIONS as FILLED_LAYOUT_FUNCTIONS
+from signver_keras.data.handwriting import INK_STYLES, Hand, pen_ink, styled_signature
+from signver_keras.data.photo_simulation import simulate_photo
 
 CLASS_NAMES = ("signature", "initials", "redaction", "date")
 SIGNATURE, INITIALS, REDACTION, DATE = range(4)
+#: Layouts drawn when none is asked for.
 LAYOUTS = ("letter", "contract", "form", "cheque")
+#: Every layout, with the cheques and forms filled in by hand (`filled_documents`).
+ALL_LAYOUTS = LAYOUTS + FILLED_LAYOUTS
 #: RGB colour per class in contact sheets.
 CLASS_COLORS = ((230, 40, 40), (40, 150, 40), (40, 80, 230), (220, 140, 0))
 # An instance pixel is ink that darkens the paper by at least this fraction.
 _MASK_THRESHOLD = 0.12
+# Colours (RGB in [0, 1]) of a colour rendering: paper, printer toner, stamp pads, logos, tints.
+_PAPERS = ((0.97, 0.97, 0.96),) * 6 + ((0.99, 0.96, 0.87), (0.9, 0.9, 0.88), (0.9, 0.95, 1.0))
+_TONERS = ((0.1, 0.1, 0.11),) * 5 + ((0.12, 0.14, 0.3),)
+_STAMP_INKS = ((0.8, 0.15, 0.2), (0.2, 0.3, 0.7), (0.45, 0.2, 0.55), (0.15, 0.5, 0.25))
+_LOGO_INKS = ((0.1, 0.2, 0.5), (0.7, 0.1, 0.1), (0.1, 0.45, 0.25), (0.1, 0.1, 0.1))
+_TINTS = ((0.55, 0.75, 0.9), (0.6, 0.85, 0.65), (0.9, 0.75, 0.6), (0.8, 0.7, 0.9))
 
 
 @dataclass
@@ -44,10 +57,10 @@ class SyntheticPage:
     """A generated page.
 
     Args:
-        image: uint8 (H, W) grayscale page.
+        image: uint8 (H, W) grayscale scan, or (H, W, 3) RGB when photographed.
         boxes: float32 (N, 4) `xyxy` pixel boxes, tight around the visible ink.
         labels: int32 (N,) indices into `CLASS_NAMES`.
-        layout: which template made it (`LAYOUTS`).
+        layout: which template made it (`ALL_LAYOUTS`).
         photographed: whether the page was warped as a phone photo.
     """
 
@@ -58,18 +71,46 @@ class SyntheticPage:
     photographed: bool = False
 
 
-class _Page:
-    """A page being laid out: printed layer (PIL) plus ink patches laid over it."""
+class PageLayout:
+    """A page being laid out: printed layer (PIL) plus ink patches laid over it.
 
-    def __init__(self, rng: np.random.Generator, size: tuple[int, int], pool: list | None):
+    Layout functions (`LAYOUTS`, `filled_documents.FILLED_LAYOUTS`) draw printed
+    content with `draw`/`text`/`paragraph` and queue handwriting, stamps and
+    redactions with `overlay` (labelled ones through `sign_on_line`, `date_at`,
+    `date_ink`, `initials_at`, `redact`); `render` composites them.
+
+    Args:
+        rng: the generator every layout choice comes from.
+        size: (height, width) in pixels.
+        pool: real signature crops to draw signatures from, or None.
+        colour_rng: generator of the colours of a colour rendering (paper, pens,
+            stamps), kept apart from `rng` so grayscale pages do not change.
+        ink_styles: draw every signature in one of these `handwriting.INK_STYLES`
+            (pencil, faint, thin, grey), or None for ordinary pens.
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        size: tuple[int, int],
+        pool: list | None,
+        colour_rng: np.random.Generator | None = None,
+        ink_styles: Sequence[str] | None = None,
+    ):
         self.rng = rng
+        self.colour_rng = colour_rng or np.random.default_rng(0)
+        self.ink_styles = tuple(ink_styles or ())
+        # Filled-in layouts write every field with one person's hand (filled_documents).
+        self.hand: Hand | None = None
+        self.hand_darkness = 0.8
         self.height, self.width = size
         self.scale = min(self.height / 1100, self.width / 850)
         self.image = Image.new("L", (self.width, self.height), 255)
         self.draw = ImageDraw.Draw(self.image)
         self.print_fill = int(rng.integers(0, 60))
         self.pool = pool
-        self.overlays: list[tuple[np.ndarray, int, int, float, int | None]] = []
+        # (ink, x, y, darkness, label, kind, colour): kind picks the colour when colour is None.
+        self.overlays: list[tuple] = []
         self.taken: list[tuple[int, int, int, int]] = []
         self.text_lines: list[tuple[int, int, int, int]] = []
         self.margin = int(rng.uniform(55, 100) * self.scale)
@@ -106,17 +147,41 @@ class _Page:
         )
 
     def overlay(
-        self, ink: np.ndarray, x: int, y: int, darkness: float, label: int | None = None
+        self,
+        ink: np.ndarray,
+        x: int,
+        y: int,
+        darkness: float,
+        label: int | None = None,
+        kind: str = "hand",
+        colour: tuple[float, float, float] | None = None,
     ) -> bool:
-        """Queues an ink patch; labelled ones must not touch other labelled ones."""
+        """Queues an ink patch; labelled ones must not touch other labelled ones.
+
+        `kind` (one of `_INK_KINDS`) decides its colour in a colour rendering unless
+        `colour` (RGB in [0, 1]) is given.
+        """
         x, y = int(x), int(y)
         box = (x, y, x + ink.shape[1], y + ink.shape[0])
         if label is not None:
             if not self.free(box):
                 return False
             self.taken.append(box)
-        self.overlays.append((ink, x, y, darkness, label))
+        self.overlays.append((ink, x, y, darkness, label, kind, colour))
         return True
+
+    def tint(self, box: tuple[int, int, int, int]) -> None:
+        """A pale wavy security print behind a cheque's fields (unlabelled)."""
+        x1, y1, x2, y2 = (int(v) for v in box)
+        yy, xx = np.mgrid[0 : y2 - y1, 0 : x2 - x1].astype(np.float32)
+        period = self.px(self.rng.uniform(5, 12))
+        waves = np.sin((xx + 6 * np.sin(yy / (3 * period))) / period)
+        ink = (0.5 + 0.5 * waves) * self.rng.uniform(0.4, 1.0)
+        self.overlays.append((ink.astype(np.float32), x1, y1, 0.12, None, "tint", None))
+
+    def date_ink(self, ink: np.ndarray, x: int, y: int) -> bool:
+        """Queues a handwritten date already written (e.g. by `hand`), labelled `date`."""
+        return self.overlay(ink, x, y, self.hand_darkness, DATE)
 
     # -- handwriting helpers ---------------------------------------------------------------------
 
@@ -138,11 +203,19 @@ class _Page:
     def sign_on_line(self, x: int, line_y: int, max_width: int, height: int | None = None) -> bool:
         """A signature resting on (and usually crossing) a printed line at `line_y`."""
         height = height or self.px(self.rng.uniform(40, 95))
-        ink = self.signature(height, max_width)
+        darkness, colour = None, None
+        if self.ink_styles:
+            style = self.ink_styles[int(self.rng.integers(len(self.ink_styles)))]
+            ink, darkness, colour = styled_signature(self.rng, height, style, 100 * self.scale)
+            if ink.shape[1] > max_width:
+                ink = E.resize_ink(ink, width=max_width)
+        else:
+            ink = self.signature(height, max_width)
         drop = self.rng.uniform(0.05, 0.4) * ink.shape[0]
         y = int(line_y - ink.shape[0] + drop)
         x = int(x + self.rng.uniform(0, max(1, max_width - ink.shape[1])))
-        return self.overlay(ink, x, y, self.ink_darkness(), SIGNATURE)
+        darkness = self.ink_darkness() if darkness is None else darkness
+        return self.overlay(ink, x, y, darkness, SIGNATURE, colour=colour)
 
     def date_at(self, x: int, baseline: int, max_width: int) -> bool:
         ink, _ = E.handwritten_date(self.rng, self.px(self.rng.uniform(18, 34)))
@@ -169,13 +242,14 @@ class _Page:
             start = int(x1 + self.rng.uniform(0, x2 - x1 - width))
             pad = int(self.rng.integers(1, 5))
             ink = E.redaction_bar(self.rng, width + 2 * pad, y2 - y1 + 2 * pad)
-            self.overlay(ink, start - pad, y1 - pad, float(self.rng.uniform(0.9, 1.0)), REDACTION)
+            darkness = float(self.rng.uniform(0.9, 1.0))
+            self.overlay(ink, start - pad, y1 - pad, darkness, REDACTION, kind="redaction")
 
     def stamp(self) -> None:
         ink, darkness = E.stamp(self.rng, self.px(self.rng.uniform(90, 170)))
         x = int(self.rng.uniform(0, max(1, self.width - ink.shape[1])))
         y = int(self.rng.uniform(0, max(1, self.height - ink.shape[0])))
-        self.overlay(ink, x, y, darkness)
+        self.overlay(ink, x, y, darkness, kind="stamp")
 
     def note(self) -> None:
         """Unlabelled handwriting in a margin: a distractor the detector must ignore."""
@@ -188,13 +262,23 @@ class _Page:
 
     # -- rendering --------------------------------------------------------------------------------
 
-    def render(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        paper = np.asarray(self.image, np.float32) / 255.0
-        paper = np.array(paper)  # writable copy
-        label_map = np.zeros(paper.shape, np.uint8)
+    def render(self, colour: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(page, instance map, labels): page uint8 (H, W), or (H, W, 3) RGB when `colour`."""
+        paper = np.array(np.asarray(self.image, np.float32) / 255.0)  # writable copy
+        if colour:
+            paper_rgb = _pick(self.colour_rng, _PAPERS, 0.015)
+            toner = _pick(self.colour_rng, _TONERS, 0.01)
+            printed = paper[..., None]
+            paper = paper_rgb * (printed + (1.0 - printed) * toner)
+            pen = pen_ink(self.colour_rng)
+        label_map = np.zeros(paper.shape[:2], np.uint8)
         labels = []
-        for ink, x, y, darkness, label in self.overlays:
-            region = E.composite_ink(paper, ink, x, y, darkness)
+        for ink, x, y, darkness, label, kind, ink_colour in self.overlays:
+            if colour:
+                ink_colour = ink_colour or self._ink_colour(kind, pen)
+                region = _composite_colour(paper, ink, x, y, darkness, ink_colour)
+            else:
+                region = E.composite_ink(paper, ink, x, y, darkness)
             if label is None or region is None:
                 continue
             x1, y1, x2, y2 = region
@@ -208,17 +292,47 @@ class _Page:
         image = np.clip(np.rint(paper * 255), 0, 255).astype(np.uint8)
         return image, label_map, np.asarray(labels, np.int32)
 
+    def _ink_colour(self, kind: str, pen: tuple[float, float, float]) -> tuple:
+        rng = self.colour_rng
+        if kind == "hand":  # one pen for most of a page's handwriting
+            return pen if rng.random() < 0.8 else pen_ink(rng)
+        if kind == "redaction":
+            return (0.04, 0.04, 0.05)
+        palette = {"stamp": _STAMP_INKS, "logo": _LOGO_INKS, "tint": _TINTS}[kind]
+        return tuple(_pick(rng, palette, 0.03))
+
+
+def _pick(rng: np.random.Generator, palette, spread: float) -> np.ndarray:
+    """A colour of `palette` with a little random variation."""
+    base = np.asarray(palette[int(rng.integers(len(palette)))], np.float32)
+    return np.clip(base + rng.normal(0, spread, 3), 0.0, 1.0).astype(np.float32)
+
+
+def _composite_colour(
+    page: np.ndarray, ink: np.ndarray, x: int, y: int, darkness: float, colour
+) -> tuple[int, int, int, int] | None:
+    """`page_elements.composite_ink` for an RGB page: each channel absorbs what the ink lacks."""
+    height, width = page.shape[:2]
+    x1, y1 = max(x, 0), max(y, 0)
+    x2, y2 = min(x + ink.shape[1], width), min(y + ink.shape[0], height)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    patch = ink[y1 - y : y2 - y, x1 - x : x2 - x, None]
+    absorbed = 1.0 - np.asarray(colour, np.float32)
+    page[y1:y2, x1:x2] *= 1.0 - darkness * patch * absorbed
+    return x1, y1, x2, y2
+
 
 # --- layouts ----------------------------------------------------------------------------------
 
 
-def _letterhead(page: _Page) -> int:
+def _letterhead(page: PageLayout) -> int:
     rng, m = page.rng, page.margin
     y = page.px(rng.uniform(35, 60))
     if rng.random() < 0.7:
         ink = E.logo(rng, page.px(rng.uniform(30, 60)))
         x = m if rng.random() < 0.6 else (page.width - ink.shape[1]) // 2
-        page.overlay(ink, x, y, float(rng.uniform(0.7, 1.0)))
+        page.overlay(ink, x, y, float(rng.uniform(0.7, 1.0)), kind="logo")
         y += ink.shape[0] + page.px(8)
     else:
         font = page.font("bold", page.px(rng.uniform(18, 28)))
@@ -233,7 +347,7 @@ def _letterhead(page: _Page) -> int:
     return y + page.px(rng.uniform(20, 45))
 
 
-def _letter(page: _Page) -> None:
+def _letter(page: PageLayout) -> None:
     rng, m, draw = page.rng, page.margin, page.draw
     body = page.font(page.body_kind, page.body_size)
     line = int(page.body_size * 1.35)
@@ -283,7 +397,7 @@ def _letter(page: _Page) -> None:
     del draw
 
 
-def _contract(page: _Page) -> None:
+def _contract(page: PageLayout) -> None:
     rng, m = page.rng, page.margin
     body = page.font(page.body_kind, page.body_size)
     line = int(page.body_size * 1.35)
@@ -363,7 +477,7 @@ def _contract(page: _Page) -> None:
         page.stamp()
 
 
-def _form(page: _Page) -> None:
+def _form(page: PageLayout) -> None:
     rng, m = page.rng, page.margin
     small = page.font("sans", page.px(rng.uniform(10, 13)))
     y = _letterhead(page) - page.px(10)
@@ -450,7 +564,7 @@ def _form(page: _Page) -> None:
         page.stamp()
 
 
-def _cheque(page: _Page) -> None:
+def _cheque(page: PageLayout) -> None:
     rng, m = page.rng, page.margin
     count = 2 if rng.random() < 0.4 else 1
     cheque_width = page.width - 2 * m
@@ -553,44 +667,53 @@ def _cheque(page: _Page) -> None:
         page.stamp()
 
 
-_LAYOUT_FUNCTIONS = {"letter": _letter, "contract": _contract, "form": _form, "cheque": _cheque}
+_LAYOUT_FUNCTIONS = {
+    "letter": _letter,
+    "contract": _contract,
+    "form": _form,
+    "cheque": _cheque,
+    **FILLED_LAYOUT_FUNCTIONS,
+}
 
 
-# --- degradation ------------------------------------------------------------------------------
+# --- scanning and photographing -----------------------------------------------------------------
 
 
-def _degrade(
-    image: np.ndarray, label_map: np.ndarray, rng: np.random.Generator, photographed: bool
+def _scan(
+    image: np.ndarray, label_map: np.ndarray, rng: np.random.Generator, allow_binarize: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     image = D.paper_texture(image, rng)
-    if photographed:
-        matrix = D.random_perspective_matrix(rng, image.shape)
-        background = int(rng.integers(30, 150))
-        image = D.warp(image, matrix, fill=background)
+    if rng.random() < 0.6:
+        matrix = D.rotation_matrix(float(rng.uniform(-2.5, 2.5)), image.shape)
+        fill = 255 if rng.random() < 0.7 else int(rng.integers(0, 90))
+        image = D.warp(image, matrix, fill=fill)
         label_map = D.warp_label_map(label_map, matrix)
-        image = D.uneven_illumination(image, rng, float(rng.uniform(0.2, 0.5)))
-        image = D.blur(image, rng, float(rng.uniform(0.3, 1.2)))
-    else:
-        if rng.random() < 0.6:
-            matrix = D.rotation_matrix(float(rng.uniform(-2.5, 2.5)), image.shape)
-            fill = 255 if rng.random() < 0.7 else int(rng.integers(0, 90))
-            image = D.warp(image, matrix, fill=fill)
-            label_map = D.warp_label_map(label_map, matrix)
-        if rng.random() < 0.3:
-            image = D.uneven_illumination(image, rng, float(rng.uniform(0.05, 0.25)))
-        if rng.random() < 0.5:
-            image = D.blur(image, rng, float(rng.uniform(0.3, 0.9)))
-        if rng.random() < 0.4:
-            image = D.photocopy_speckle(image, rng)
+    if rng.random() < 0.3:
+        image = D.uneven_illumination(image, rng, float(rng.uniform(0.05, 0.25)))
+    if rng.random() < 0.5:
+        image = D.blur(image, rng, float(rng.uniform(0.3, 0.9)))
+    if rng.random() < 0.4:
+        image = D.photocopy_speckle(image, rng)
     if rng.random() < 0.6:
         image = D.contrast_brightness(image, rng)
-    if not photographed and rng.random() < 0.12:
+    if rng.random() < 0.12 and allow_binarize:
         image = D.binarize(image, rng)
     if rng.random() < 0.6:
         image = D.gaussian_noise(image, rng, float(rng.uniform(1.5, 8.0)))
     if rng.random() < 0.5:
         image = D.jpeg_artifacts(image, rng, int(rng.integers(30, 90)))
     return image, label_map
+
+
+def _photograph(
+    image: np.ndarray, label_map: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(RGB photo, its instance map, visible flags) of an RGB page (`photo_simulation`)."""
+    texture = D.paper_texture(np.full(image.shape[:2], 255, np.uint8), rng)
+    textured = np.rint(image * (texture[..., None] / 255.0)).astype(np.uint8)
+    boxes = D.boxes_from_label_map(label_map, count)
+    photo = simulate_photo(textured, rng, boxes=boxes, label_map=label_map)
+    return photo.image, photo.label_map, photo.visible
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -602,18 +725,24 @@ def generate_page(
     signature_pool: list[np.ndarray] | None = None,
     layout: str | None = None,
     photographed: bool | None = None,
+    ink_styles: Sequence[str] | None = None,
 ) -> SyntheticPage:
-    """Generates one synthetic scanned page, deterministic from `seed`.
+    """Generates one synthetic scanned or photographed page, deterministic from `seed`.
 
     Args:
         seed: int. Same seed (and arguments), same page.
         size: (height, width) in pixels, default (1100, 850): letter paper at 100 dpi.
+            (3507, 2480) is A4 at 300 dpi; a landscape size with `"filled_cheque"` is a
+            cheque on its own.
         signature_pool: optional list of real grayscale (H, W) uint8 signature
             crops; signatures are drawn from it (background removed, multiply
             blended) instead of being synthesised. None or empty: synthetic.
-        layout: one of `LAYOUTS`, default drawn from the seed.
-        photographed: force (or forbid) the phone-photo perspective; default
-            drawn (about 20 % of pages).
+        layout: one of `ALL_LAYOUTS`, default drawn from the seed among `LAYOUTS`.
+        photographed: force (or forbid) a phone photo (`photo_simulation`, RGB
+            output); default drawn (about 20 % of pages).
+        ink_styles: draw every signature with one of these pens
+            (`handwriting.INK_STYLES`: pencil, faint, thin, grey), or None for ordinary
+            pens. Binarisation is then never applied, so the faint ink stays on the page.
 
     Returns:
         A `SyntheticPage` with tight `xyxy` boxes and `CLASS_NAMES` labels.
@@ -621,22 +750,37 @@ def generate_page(
     Example:
     ```python
     page = generate_page(0, signature_pool=[crop1, crop2])
+    photo = generate_page(0, photographed=True)  # photo.image is (1100, 850, 3) RGB
+    faint = generate_page(0, size=(3507, 2480), ink_styles=("pencil", "faint"))
     ```
     """
     if len(size) != 2 or min(size) < 200:
         raise ValueError(f"size should be (height, width) with both >= 200, got {size!r}.")
-    if layout is not None and layout not in LAYOUTS:
-        raise ValueError(f"layout should be one of {LAYOUTS} or None, got {layout!r}.")
+    if layout is not None and layout not in ALL_LAYOUTS:
+        raise ValueError(f"layout should be one of {ALL_LAYOUTS} or None, got {layout!r}.")
+    unknown = set(ink_styles or ()) - set(INK_STYLES)
+    if unknown:
+        raise ValueError(f"ink_styles should be among {INK_STYLES}; received {sorted(unknown)}.")
     rng = np.random.default_rng(seed)
     layout = str(rng.choice(LAYOUTS, p=[0.35, 0.25, 0.25, 0.15])) if layout is None else layout
     photo_draw = rng.random() < 0.2
     photographed = photo_draw if photographed is None else bool(photographed)
-    page = _Page(rng, (int(size[0]), int(size[1])), list(signature_pool or []))
+    page = PageLayout(
+        rng,
+        (int(size[0]), int(size[1])),
+        list(signature_pool or []),
+        colour_rng=np.random.default_rng([seed, 1]),
+        ink_styles=ink_styles,
+    )
     _LAYOUT_FUNCTIONS[layout](page)
-    image, label_map, labels = page.render()
-    image, label_map = _degrade(image, label_map, rng, photographed)
+    image, label_map, labels = page.render(colour=photographed)
+    if photographed:
+        image, label_map, visible = _photograph(image, label_map, len(labels), rng)
+    else:
+        image, label_map = _scan(image, label_map, rng, allow_binarize=not ink_styles)
+        visible = np.ones(len(labels), bool)
     boxes = D.boxes_from_label_map(label_map, len(labels))
-    keep = (boxes[:, 2] - boxes[:, 0] >= 2) & (boxes[:, 3] - boxes[:, 1] >= 2)
+    keep = visible & (boxes[:, 2] - boxes[:, 0] >= 2) & (boxes[:, 3] - boxes[:, 1] >= 2)
     return SyntheticPage(image, boxes[keep], labels[keep], layout, photographed)
 
 
@@ -680,7 +824,7 @@ def generate_pages(
         path = out_dir / "images" / f"page_{index:05d}.{image_format}"
         options = {"quality": 92} if image_format == "jpg" else {"optimize": False}
         Image.fromarray(page.image).save(path, **options)
-        height, width = page.image.shape
+        height, width = page.image.shape[:2]
         records.append(DetectionRecord(str(path), page.boxes, page.labels, width, height))
         if on_page is not None:
             on_page(index)
@@ -706,7 +850,7 @@ def contact_sheet(
         raise ValueError("contact_sheet needs at least one page; received an empty list.")
     thumbs = []
     for page in pages:
-        height, width = page.image.shape
+        height, width = page.image.shape[:2]
         scale = thumb_width / width
         thumb = Image.fromarray(page.image).convert("RGB")
         thumb = thumb.resize((thumb_width, int(round(height * scale))), Image.LANCZOS)

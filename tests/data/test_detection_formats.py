@@ -203,3 +203,30 @@ def test_synthetic_evaluation_pages_flat_and_photographed():
         assert len(b.boxes) and (b.boxes[:, 2] <= width).all() and (b.boxes[:, 3] <= height).all()
     with pytest.raises(ValueError, match="synthetic-photo:N needs a positive page count"):
         load_detection_data("synthetic-photo:x", CLASS_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape"),
+    [
+        ("synthetic-300dpi:1", (3507, 2480)),
+        ("synthetic-cheque:1", (700, 1600, 3)),
+        ("synthetic-form:2", (1100, 850)),
+    ],
+)
+def test_new_synthetic_evaluation_sets(spec, shape):
+    from signver_keras.data.detection_data import load_detection_data
+    from signver_keras.data.synthetic_documents import CLASS_NAMES
+
+    pages = load_detection_data(spec, CLASS_NAMES)
+    assert len(pages) == int(spec.split(":")[1])
+    assert pages[0].image.shape == shape  # A4 at 300 dpi; a photographed cheque; a form
+    assert all(0 in page.labels.tolist() for page in pages)  # every page is signed
+    again = load_detection_data(spec, CLASS_NAMES)
+    np.testing.assert_array_equal(pages[-1].image, again[-1].image)
+
+
+def test_unknown_layout_lists_the_synthetic_sets():
+    from signver_keras.data.detection_data import load_detection_data
+
+    with pytest.raises(ValueError, match="synthetic-300dpi:N"):
+        load_detection_data("pdf:pages", ["signature"])

@@ -13,8 +13,8 @@ from signver_keras.data.cleaning_pairs import make_pair
 from signver_keras.data.detection_formats import read_coco, read_yolo
 from signver_keras.data.paths import data_root
 from signver_keras.data.synthetic_documents import (
+    ALL_LAYOUTS,
     CLASS_NAMES,
-    LAYOUTS,
     contact_sheet,
     generate_page,
     generate_pages,
@@ -115,13 +115,15 @@ def test_handwriting_patches_are_tight_and_deterministic():
     assert ink.size and any(ch.isdigit() for ch in text)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", ALL_LAYOUTS)
 def test_generate_page_is_deterministic_with_valid_boxes(layout):
     a = generate_page(11, layout=layout)
     b = generate_page(11, layout=layout)
     np.testing.assert_array_equal(a.image, b.image)
     np.testing.assert_array_equal(a.boxes, b.boxes)
-    assert a.image.shape == (1100, 850) and a.image.dtype == np.uint8
+    # Scans are grayscale; photos are RGB so the ink colour survives.
+    assert a.image.shape == ((1100, 850, 3) if a.photographed else (1100, 850))
+    assert a.image.dtype == np.uint8
     assert a.boxes.dtype == np.float32 and a.labels.dtype == np.int32
     assert 0 in a.labels.tolist()  # every layout signs
     assert np.all(a.boxes[:, 2:] > a.boxes[:, :2])
@@ -144,9 +146,9 @@ def test_photographed_page_and_pool(tmp_path):
     rng = np.random.default_rng(0)
     pool = [(255 - 200 * E.synthetic_signature(rng, 80)).astype(np.uint8) for _ in range(2)]
     page = generate_page(2, size=(700, 540), signature_pool=pool, photographed=True)
-    assert page.photographed and page.image.shape == (700, 540)
+    assert page.photographed and page.image.shape == (700, 540, 3)
     assert 0 in page.labels.tolist()
-    assert generate_page(2, size=(700, 540), signature_pool=pool).image.shape == (700, 540)
+    assert generate_page(2, size=(700, 540), signature_pool=pool).image.shape[:2] == (700, 540)
 
 
 def test_generate_pages_writes_yolo_and_coco(tmp_path):
