@@ -1,0 +1,70 @@
+"""Detector preprocessing: ink-preserving downscaling and local paper normalisation."""
+
+import json
+
+import numpy as np
+import pytest
+
+from signver_keras.models.detector.signature_detector_preprocessor import (
+    SignatureDetectorPreprocessor,
+    letterbox_page,
+    min_pool,
+)
+from signver_keras.presets import BUNDLED_DIR
+
+
+def _hires_page_with_thin_line() -> np.ndarray:
+    """A 300-dpi-sized page with a 1-pixel faint grey stroke: what pencil signatures look like."""
+    page = np.full((3500, 2480), 245, np.uint8)
+    page[1700, 400:2000] = 150
+    page[1000:2500, 1240] = 150
+    return page
+
+
+def test_min_downscaling_keeps_thin_faint_strokes_that_averaging_loses():
+    page = _hires_page_with_thin_line()
+    averaged, transform_a = letterbox_page(page, 512, downscale="bilinear")
+    darkest, transform_b = letterbox_page(page, 512, downscale="min")
+    np.testing.assert_array_equal(transform_a, transform_b)  # boxes map the same way
+    assert darkest.max() > 0.3 and darkest.max() > 3 * averaged.max()
+
+
+def test_min_pool_takes_the_darkest_pixel_of_partial_blocks_too():
+    gray = np.full((5, 7), 200, np.uint8)
+    gray[4, 6] = 10
+    pooled = min_pool(gray, 2)
+    assert pooled.shape == (3, 4) and pooled[2, 3] == 10 and pooled.max() == 200
+
+
+def test_local_normalisation_flattens_a_shadow_but_keeps_the_stroke():
+    page = np.full((1100, 850), 240, np.uint8)
+    page[:, :340] = 150  # a shadow over the left 40 % of the page
+    page[500:504, 100:300] = 60  # strokes in the shadow and in the light
+    page[500:504, 500:700] = 100
+    flat, _ = letterbox_page(page, 512, normalize="global")
+    local, transform = letterbox_page(page, 512, normalize="local")
+    scale, left, top = transform[0], int(transform[2]), int(transform[3])
+    shadow_paper = (top + int(200 * scale), left + int(200 * scale))
+    stroke = (top + int(502 * scale), left + int(200 * scale))
+    assert flat[shadow_paper] > 0.3  # the shadow reads as ink with one paper level
+    assert local[shadow_paper] < 0.05 and local[stroke] > 0.4
+
+
+def test_defaults_keep_the_shipped_preset_behaviour():
+    path = BUNDLED_DIR / "signver_detector_base" / "preprocessor.json"
+    stored = json.loads(path.read_text())["config"]
+    assert "downscale" not in stored and "normalize" not in stored
+    preprocessor = SignatureDetectorPreprocessor.from_config(stored)
+    assert (preprocessor.downscale, preprocessor.normalize) == ("bilinear", "global")
+
+
+def test_options_round_trip_and_are_checked():
+    preprocessor = SignatureDetectorPreprocessor(128, downscale="min", normalize="local")
+    again = SignatureDetectorPreprocessor.from_config(preprocessor.get_config())
+    assert (again.letterbox_size, again.downscale, again.normalize) == (128, "min", "local")
+    batch, _ = again.letterbox([np.full((600, 400), 250, np.uint8)])
+    assert batch.shape == (1, 128, 128, 1)
+    with pytest.raises(ValueError, match=r"downscale must be one of \('bilinear', 'min'\)"):
+        SignatureDetectorPreprocessor(downscale="area")
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        SignatureDetectorPreprocessor(normalize="adaptive")
