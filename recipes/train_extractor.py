@@ -47,14 +47,12 @@ from signver_keras.data.verification import (  # noqa: E402
     SignatureRecord,
     load_verification_data,
 )
-from signver_keras.evaluation.metrics import equal_error_rate, rates_at  # noqa: E402
-from signver_keras.evaluation.runner import evaluate  # noqa: E402
-from signver_keras.evaluation.verification import (  # noqa: E402
-    classifier_trial_scores,
-    score_histograms,
-    summarize,
-    trial_scores,
+from signver_keras.evaluation.calibration import (  # noqa: E402
+    DEFAULT_REFERENCES,
+    calibration_table,
 )
+from signver_keras.evaluation.runner import evaluate  # noqa: E402
+from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 from signver_keras.images import load_image  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
@@ -244,85 +242,42 @@ class CalibrationMonitor(keras.callbacks.Callback):
             save_best(self.backbone, self.best_path, self.state_path, state)
 
 
-def calibrate(scores, rule: str, references: int, data: str) -> dict:
-    """The threshold at the EER point of `rule`'s negatives, with its error rates."""
-    negatives = scores.skilled if rule == "eer_skilled" and scores.skilled else scores.random
-    eer, threshold = equal_error_rate(scores.genuine, negatives)
-    rates = rates_at(scores.genuine, negatives, threshold)
-    return {
-        "threshold": threshold,
-        "rule": rule,
-        "references": references,
-        "data": data,
-        "eer": eer,
-        "far": rates["far"],
-        "frr": rates["frr"],
-    }
+def calibrate_on_calibration_writers(
+    extractor: sv.SignatureExtractor,
+    records: list[SignatureRecord],
+    arrays: np.ndarray,
+    config: dict,
+) -> dict:
+    """Calibrates `extractor` on each collection's calibration writers (`sv.calibrate_extractor`).
 
-
-# Negatives of the writer-dependent classifier: genuine signatures of the project's
-# own synthetic writers (no real data ships with a preset, not even as embeddings).
-WRITER_BACKGROUND = {
-    "generator": "names",
-    "writers": 300,
-    "genuine": 2,
-    "forgeries": 0,
-    "forgers": 1,
-    "seed": 10_000,
-}
-
-
-def writer_background(backbone: keras.Model) -> np.ndarray:
-    """Embeddings of `WRITER_BACKGROUND`'s signatures."""
-    _, arrays = synthetic_set(WRITER_BACKGROUND, tuple(backbone.image_shape[:2]), CACHE_DIR)
-    return embed_arrays(backbone, arrays)
-
-
-def calibrate_extractor(
-    backbone: keras.Model, records: list[SignatureRecord], arrays: np.ndarray, config: dict
-) -> tuple[dict, np.ndarray]:
-    """Calibration of both scoring rules on the calibration writers, and the background.
-
-    Returns the preset's `calibration` (the cosine threshold, with a
-    "writer_classifier" entry for `sv.WriterClassifier`) and the classifier's
-    background embeddings.
+    `records` are the calibration writers of the config's collections and
+    `arrays` their preprocessed images. Thresholds per number of references
+    (`calibration.counts`, default 1, 2, 3, 5, 10) are pooled so that each
+    collection weighs equally; the preset's `threshold` is the one for
+    `calibration.references`. The writer split is recorded, so `evaluate
+    --subset test` finds the test writers.
     """
-    rule, references = config["calibration"]["rule"], config["calibration"]["references"]
-    embeddings = embed_arrays(backbone, arrays)
-    if rule == "eer_skilled":
-        # Genuine and forged trials must come from the same writers: pooling other
-        # datasets' genuine scores would set the threshold for the wrong population.
-        forged = {r.writer_id for r in records if not r.genuine}
-        keep = [i for i, r in enumerate(records) if r.writer_id in forged]
-        records, embeddings = [records[i] for i in keep], embeddings[keep]
-    used = [name for name in config["data"]["datasets"] if any(r.dataset == name for r in records)]
-    data = "calibration writers of " + ", ".join(used)
-    scores = trial_scores(records, embeddings, references)
-    calibration = {
-        **calibrate(scores, rule, references, data),
-        "scoring": "mean cosine similarity to the references",
-        # The score distributions the threshold was chosen on (plotted by the UI).
-        "score_histograms": score_histograms(scores),
-        "split": config["data"]["split"],
-        "split_seed": config["data"]["split_seed"],
-        "datasets": config["data"]["datasets"],
-    }
-    background = writer_background(backbone)
-    classifier = sv.WriterClassifier(threshold=0.0, min_references=references)
-    by_classifier = classifier_trial_scores(records, embeddings, classifier, background, references)
-    calibration["writer_classifier"] = {
-        **calibrate(by_classifier, rule, references, data + ", every writer enrolled"),
-        "c": classifier.c,
-        "min_references": references,
-        "scoring": "decision value of an RBF SVM: the person's references against the "
-        "background and the other enrolled persons' references",
-        "background": f"{len(background)} genuine signatures of "
-        f"{WRITER_BACKGROUND['writers']} synthetic '{WRITER_BACKGROUND['generator']}' writers "
-        f"(seed {WRITER_BACKGROUND['seed']})",
-    }
-    shown = {k: v for k, v in calibration.items() if k != "score_histograms"}
-    print("calibration:", json.dumps(shown, indent=2))
-    return calibration, background
+    embeddings = embed_arrays(extractor.backbone, arrays)
+    collections = {}
+    for name in config["data"]["datasets"]:
+        keep = [i for i, r in enumerate(records) if r.dataset == Path(name).name]
+        if keep:
+            collections[Path(name).name] = ([records[i] for i in keep], embeddings[keep])
+    calibration = sv.calibrate_extractor(
+        extractor,
+        collections,
+        references=config["calibration"].get("counts", DEFAULT_REFERENCES),
+        rule=config["calibration"]["rule"],
+        primary_references=config["calibration"]["references"],
+    )
+    calibration.update(
+        data="calibration writers of " + ", ".join(collections) + " (each weighs equally)",
+        split=config["data"]["split"],
+        split_seed=config["data"]["split_seed"],
+        datasets=config["data"]["datasets"],
+    )
+    print(calibration_table(calibration))
+    return calibration
 
 
 def main() -> None:
@@ -384,15 +339,11 @@ def main() -> None:
     if monitor.best_path.exists():
         backbone.load_weights(monitor.best_path)
 
-    calibration, background = calibrate_extractor(
-        backbone, parts["calibration"], calib_arrays, config
-    )
     extractor = sv.SignatureExtractor(
         backbone=backbone,
         preprocessor=sv.models.SignatureExtractorPreprocessor(target_size=target_size),
-        calibration=calibration,
     )
-    extractor.writer_background = background
+    calibrate_on_calibration_writers(extractor, parts["calibration"], calib_arrays, config)
     output = config["output"]["preset"]
     if not output:
         return

@@ -26,6 +26,10 @@ from signver_keras.errors import (  # noqa: E402
     PresetNotFoundError,
     SignverError,
 )
+from signver_keras.evaluation.calibration import (  # noqa: E402
+    calibrate_extractor,
+    calibrate_matcher,
+)
 from signver_keras.gallery import SignatureGallery  # noqa: E402
 from signver_keras.images import load_image, load_images  # noqa: E402
 from signver_keras.models import (  # noqa: E402
@@ -35,6 +39,7 @@ from signver_keras.models import (  # noqa: E402
 )
 from signver_keras.models.matcher.matcher import (  # noqa: E402
     Matcher,
+    ScoreRule,
     Verification,
     WriterThresholdRule,
 )
@@ -60,6 +65,7 @@ __all__ = [
     "InvalidImageError",
     "Matcher",
     "PresetNotFoundError",
+    "ScoreRule",
     "SignatureCleaner",
     "SignatureDetector",
     "SignatureExtractor",
@@ -70,6 +76,8 @@ __all__ = [
     "WriterClassifier",
     "WriterThresholdRule",
     "__version__",
+    "calibrate_extractor",
+    "calibrate_matcher",
     "list_presets",
     "load_image",
     "load_images",

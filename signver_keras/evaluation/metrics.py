@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,11 +29,35 @@ def roc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> Roc:
     return Roc(thresholds, far, frr)
 
 
+def pooled_roc(collections: Sequence[tuple[np.ndarray, np.ndarray]]) -> Roc:
+    """FAR and FRR averaged over collections of (positive, negative) scores.
+
+    Each collection weighs equally, however many trials it has: a threshold
+    chosen on the pooled curve is not the threshold of the largest collection.
+    """
+    if not collections:
+        raise ValueError("pooled_roc() needs at least one collection of scores.")
+    curves = [roc(positives, negatives) for positives, negatives in collections]
+    thresholds = np.unique(np.concatenate([curve.thresholds for curve in curves]))
+    far, frr = np.zeros(len(thresholds)), np.zeros(len(thresholds))
+    for curve in curves:
+        # No score lies between two points of a curve, so its rates at a threshold are
+        # those of its first point at or above it (the last point is +inf).
+        at = np.searchsorted(curve.thresholds, thresholds, side="left")
+        far += curve.far[at]
+        frr += curve.frr[at]
+    return Roc(thresholds, far / len(curves), frr / len(curves))
+
+
 def equal_error_rate(
     positive_scores: np.ndarray, negative_scores: np.ndarray
 ) -> tuple[float, float]:
     """Returns (EER, threshold at the EER point), interpolating between ROC points."""
-    curve = roc(positive_scores, negative_scores)
+    return curve_equal_error_rate(roc(positive_scores, negative_scores))
+
+
+def curve_equal_error_rate(curve: Roc) -> tuple[float, float]:
+    """(EER, threshold) of a ROC curve, interpolating between its points."""
     diff = curve.far - curve.frr  # decreasing in the threshold
     index = int(np.argmax(diff <= 0))
     if index == 0:

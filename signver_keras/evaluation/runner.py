@@ -17,11 +17,8 @@ from signver_keras.data.verification import (
     load_verification_data,
     split_writers,
 )
-from signver_keras.evaluation.verification import (
-    classifier_trial_scores,
-    summarize,
-    trial_scores,
-)
+from signver_keras.evaluation.verification import protocol_summary
+from signver_keras.models.matcher.matcher import Matcher
 
 SPLIT_PARTS = ("train", "calibration", "test")
 
@@ -51,39 +48,44 @@ def evaluate_verification(
     seed: int = 0,
     out_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Runs the verification protocol on each dataset at the extractor's stored threshold.
+    """Runs the verification protocol on each dataset with the extractor's `Matcher`.
 
-    When the extractor carries a writer-dependent classifier, the same trials
-    are also scored with it (`classifier_trial_scores`); those results have the
-    suffix `_classifier`.
+    FAR and FRR are those of the matcher's decisions: its score rule and the
+    threshold calibrated for `references`. When the extractor carries a
+    writer-dependent classifier, the same trials are also scored with it;
+    those results have the suffix `_classifier` (see `protocol_summary`).
     """
-    threshold = (extractor.calibration or {}).get("threshold")
-    classifier = extractor.writer_classifier()
+    matcher = Matcher.from_extractor(extractor) if extractor.calibration else None
+    classifier = None
+    if extractor.writer_classifier() is not None:
+        classifier = Matcher.from_extractor(extractor, writer_classifier=True)
     results, curves = {}, {}
     for name, records in tqdm(datasets.items(), desc="embedding datasets", unit="dataset"):
         start = time.perf_counter()
         embeddings = extractor.embed([r.path for r in records])
         seconds = time.perf_counter() - start
-        scores = trial_scores(records, embeddings, references, seed)
+        summary, scores = protocol_summary(
+            records, embeddings, matcher, references, seed, classifier
+        )
         results[name] = {
-            **summarize(scores, threshold),
+            **summary,
             "writers": len({r.writer_id for r in records}),
             "images": len(records),
             "embed_images_per_second": round(len(records) / seconds, 1),
         }
-        if classifier is not None and classifier.applies(references):
-            by_classifier = classifier_trial_scores(
-                records, embeddings, classifier, extractor.writer_background, references, seed
-            )
-            summary = summarize(by_classifier, classifier.threshold)
-            results[name].update({f"{key}_classifier": value for key, value in summary.items()})
         curves[name] = scores
+    threshold, calibrated = matcher.threshold_for(references) if matcher else (None, None)
+    classifier_threshold = None
+    if classifier is not None and classifier.writer_classifier.applies(references):
+        classifier_threshold = classifier.classifier_thresholds.pick(references)[0]
     report: dict[str, Any] = {
         "task": "verification",
         "references": references,
         "seed": seed,
         "threshold": threshold,
-        "classifier_threshold": None if classifier is None else classifier.threshold,
+        "calibrated_references": calibrated,
+        "score_rule": None if matcher is None else matcher.score_rule.name,
+        "classifier_threshold": classifier_threshold,
         "results": results,
     }
     if out_dir is not None:
@@ -131,6 +133,13 @@ def verification_table(report: dict[str, Any]) -> str:
         "AUC skilled": "auc_skilled",
     }
     lines = _results_table(report, columns)
+    if report.get("calibrated_references") is not None:
+        lines += [
+            "",
+            f"@thr: `{report['score_rule']}` scores against threshold {report['threshold']:.4f}, "
+            f"calibrated for {report['calibrated_references']} references "
+            f"({report['references']} per writer here).",
+        ]
     if report.get("classifier_threshold") is not None:
         lines += [
             "",

@@ -3,11 +3,12 @@
 For each writer, `references` genuine signatures are drawn (seeded) as the
 enrolled references; the writer's other genuine signatures are positives; the
 writer's skilled forgeries and other writers' genuine signatures (random
-forgeries) are negatives. Each trial's score is `Matcher`'s scoring rule; each
-trial also keeps its writer's reference spread, so `summarize` can report the
-writer-dependent rule (`WriterThresholdRule`) next to the global threshold.
+forgeries) are negatives. Scores and decisions come from a `Matcher`
+(`Matcher.decide`), so the protocol measures exactly what `verify` does; each
+trial also keeps its writer's reference spread (for the writer-normalised EER).
 `classifier_trial_scores` scores the same trials with writer-dependent
-classifiers (`WriterClassifier`).
+classifiers (`WriterClassifier`), every writer enrolled as in a gallery;
+`protocol_summary` is what `signver-keras evaluate verification` reports.
 """
 
 from __future__ import annotations
@@ -20,18 +21,23 @@ import numpy as np
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
 from signver_keras.models.matcher.matcher import (
+    Matcher,
     WriterThresholdRule,
     reference_scores,
     reference_spread,
 )
-from signver_keras.models.matcher.writer_classifier import WriterClassifier, gallery_negatives
 
 KINDS = ("genuine", "skilled", "random")
 
 
 @dataclass
 class TrialScores:
-    """Scores of the three kinds of trials of one protocol run."""
+    """Scores of the three kinds of trials of one protocol run.
+
+    With a `Matcher`, `thresholds` holds each trial's threshold (the
+    matcher's decision: accepted when the score reaches it) and `rule` /
+    `calibrated_references` say which policy and calibrated count decided.
+    """
 
     genuine: list[float] = field(default_factory=list)
     skilled: list[float] = field(default_factory=list)
@@ -40,17 +46,40 @@ class TrialScores:
     spreads: dict[str, list[tuple[float, float]]] = field(
         default_factory=lambda: {kind: [] for kind in KINDS}
     )
+    thresholds: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     references: int = 0
+    rule: str | None = None
+    calibrated_references: int | None = None
 
     def extend(self, other: TrialScores) -> None:
         for kind in KINDS:
             getattr(self, kind).extend(getattr(other, kind))
             self.spreads[kind] += other.spreads[kind]
+            self.thresholds[kind] += other.thresholds[kind]
         self.references = self.references or other.references
 
-    def add(self, kind: str, scores: np.ndarray, spread: tuple[float, float]) -> None:
-        getattr(self, kind).extend(scores.tolist())
+    def add(
+        self,
+        kind: str,
+        scores: np.ndarray,
+        spread: tuple[float, float],
+        thresholds: np.ndarray | None = None,
+    ) -> None:
+        getattr(self, kind).extend(np.asarray(scores).tolist())
         self.spreads[kind] += [spread] * len(scores)
+        if thresholds is not None:
+            self.thresholds[kind].extend(np.asarray(thresholds).tolist())
+
+    @property
+    def decided(self) -> bool:
+        """Whether every trial carries the matcher's threshold."""
+        return all(len(self.thresholds[k]) == len(getattr(self, k)) for k in KINDS) and any(
+            self.thresholds[k] for k in KINDS
+        )
+
+    def accepted(self, kind: str) -> np.ndarray:
+        """The matcher's decisions for the trials of `kind` (needs `decided`)."""
+        return np.asarray(getattr(self, kind)) >= np.asarray(self.thresholds[kind])
 
     def _spread(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
         spread = np.asarray(self.spreads[kind], np.float64).reshape(-1, 2)
@@ -60,10 +89,6 @@ class TrialScores:
         """The trials' z-scores against their writer's own references."""
         mu, sigma = self._spread(kind)
         return (np.asarray(getattr(self, kind)) - mu) / sigma
-
-    def writer_thresholds(self, kind: str, rule: WriterThresholdRule, calibrated: float):
-        """Each trial's writer-dependent threshold."""
-        return rule.threshold(*self._spread(kind), calibrated)
 
 
 @dataclass
@@ -122,88 +147,158 @@ def trial_scores(
     references: int = 5,
     seed: int = 0,
     random_per_writer: int | None = None,
+    matcher: Matcher | None = None,
 ) -> TrialScores:
-    """Scores every trial of the protocol with `Matcher`'s rule (see `writer_trials`)."""
+    """Scores every trial of the protocol (see `writer_trials`).
+
+    With a `matcher`, scores and per-trial thresholds are its decisions
+    (`Matcher.decide`); without one, scores are the mean cosine similarity and
+    no decisions are recorded (EER and AUC only).
+    """
     scores = TrialScores(references=references)
     for trials in writer_trials(records, references, seed, random_per_writer):
         refs = embeddings[trials.references]
         spread = reference_spread(refs) if references > 1 else (0.0, 1.0)
         for kind in KINDS:
             indices = getattr(trials, kind)
-            if len(indices):
+            if not len(indices):
+                continue
+            if matcher is None:
                 scores.add(kind, reference_scores(embeddings[indices], refs), spread)
+                continue
+            decided = matcher.decide(embeddings[indices], refs)
+            scores.add(kind, decided.scores, spread, decided.thresholds)
+            scores.rule, scores.calibrated_references = decided.rule, decided.calibrated_references
     return scores
 
 
 def classifier_trial_scores(
     records: Sequence[SignatureRecord],
     embeddings: np.ndarray,
-    classifier: WriterClassifier,
-    background: np.ndarray,
+    matcher: Matcher,
     references: int = 5,
     seed: int = 0,
 ) -> TrialScores:
     """Scores the protocol's trials with writer-dependent classifiers, as in a gallery.
 
-    All writers are enrolled: each writer's classifier takes the background and
-    the other writers' references as negatives, so the random forgeries are the
-    other writers' remaining genuine signatures (never their references, which
-    were training negatives). Same references and trials as `trial_scores`.
+    `matcher` carries the `WriterClassifier` (and its background). All writers
+    are enrolled: each writer's classifier takes the background and the other
+    writers' references as negatives, so the random forgeries are the other
+    writers' remaining genuine signatures (never their references, which were
+    training negatives). Same references and trials as `trial_scores`.
     """
-    scores = TrialScores()
+    classifier = matcher.writer_classifier
+    if classifier is None or not classifier.applies(references):
+        raise ValueError(
+            "classifier_trial_scores needs a Matcher whose writer classifier applies to "
+            f"{references} references; received {classifier}."
+        )
+    scores = TrialScores(references=references)
     all_trials = writer_trials(records, references, seed)
     for trials in all_trials:
         others = [t.references for t in all_trials if t.writer != trials.writer]
         enrolled_others = np.concatenate(others) if others else np.zeros(0, int)
-        negatives = gallery_negatives(background, embeddings[enrolled_others])
-        decide = classifier.fit(embeddings[trials.references], negatives)
+        queries = {}
         for kind in KINDS:
             indices = getattr(trials, kind)
             if kind == "random":
                 indices = np.setdiff1d(indices, enrolled_others)
             if len(indices):
-                scores.add(kind, decide(embeddings[indices]), (0.0, 1.0))
+                queries[kind] = indices
+        if not queries:
+            continue
+        # One classifier per writer: every kind of query in one decision.
+        everything = np.concatenate(list(queries.values()))
+        decided = matcher.decide(
+            embeddings[everything], embeddings[trials.references], embeddings[enrolled_others]
+        )
+        start = 0
+        for kind, indices in queries.items():
+            part = slice(start, start + len(indices))
+            scores.add(kind, decided.scores[part], (0.0, 1.0), decided.thresholds[part])
+            start += len(indices)
+        scores.rule, scores.calibrated_references = decided.rule, decided.calibrated_references
     return scores
 
 
-def summarize(
-    scores: TrialScores,
-    threshold: float | None = None,
-    writer_rule: WriterThresholdRule | None = None,
-) -> dict[str, float]:
-    """EER (skilled, random), AUC, and FAR/FRR/accuracy at `threshold` when given.
+def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, float]:
+    """EER (skilled, random), AUC, and FAR/FRR/accuracy at the decisions.
 
-    Also, per kind: `eer_<kind>_normalized`, the EER of scores normalised by
-    each writer's reference spread; and when `threshold` is given and
-    `writer_rule` (default `WriterThresholdRule()`) applies to the protocol's
-    number of references, `far_<kind>_writer_rule` and `frr_writer_rule`: the
-    error rates of the writer-dependent thresholds the gallery uses.
+    The rates `<far|frr|accuracy>_<kind>_at_threshold` are those of `threshold`
+    when given, else of the matcher's decisions recorded in `scores` (when
+    any). Also, per kind: `eer_<kind>_normalized`, the EER of scores
+    normalised by each writer's reference spread.
     """
-    rule = writer_rule or WriterThresholdRule()
     summary: dict[str, float] = {"genuine_trials": len(scores.genuine)}
-    use_rule = threshold is not None and scores.references and rule.applies(scores.references)
-    if use_rule and scores.genuine:
-        genuine_t = scores.writer_thresholds("genuine", rule, threshold)
-        summary["frr_writer_rule"] = float(np.mean(np.asarray(scores.genuine) < genuine_t))
+    genuine = np.asarray(scores.genuine)
     for kind in ("skilled", "random"):
-        negatives = getattr(scores, kind)
+        negatives = np.asarray(getattr(scores, kind))
         summary[f"{kind}_trials"] = len(negatives)
-        if not negatives or not scores.genuine:
+        if not len(negatives) or not len(genuine):
             continue
-        eer, _ = equal_error_rate(scores.genuine, negatives)
+        eer, _ = equal_error_rate(genuine, negatives)
         summary[f"eer_{kind}"] = eer
-        summary[f"auc_{kind}"] = auc(scores.genuine, negatives)
+        summary[f"auc_{kind}"] = auc(genuine, negatives)
         if scores.references > 1:
             summary[f"eer_{kind}_normalized"], _ = equal_error_rate(
                 scores.normalized("genuine"), scores.normalized(kind)
             )
-        if use_rule:
-            negative_t = scores.writer_thresholds(kind, rule, threshold)
-            summary[f"far_{kind}_writer_rule"] = float(np.mean(np.asarray(negatives) >= negative_t))
         if threshold is not None:
-            rates = rates_at(scores.genuine, negatives, threshold)
-            summary.update({f"{name}_{kind}_at_threshold": value for name, value in rates.items()})
+            rates = rates_at(genuine, negatives, threshold)
+        elif scores.decided:
+            far = float(np.mean(scores.accepted(kind)))
+            frr = float(np.mean(~scores.accepted("genuine")))
+            rates = {"far": far, "frr": frr, "accuracy": 1.0 - (far + frr) / 2}
+        else:
+            continue
+        summary.update({f"{name}_{kind}_at_threshold": value for name, value in rates.items()})
     return summary
+
+
+def protocol_summary(
+    records: Sequence[SignatureRecord],
+    embeddings: np.ndarray,
+    matcher: Matcher | None,
+    references: int = 5,
+    seed: int = 0,
+    classifier: Matcher | None = None,
+) -> tuple[dict[str, float], TrialScores]:
+    """What `signver-keras evaluate verification` reports for one collection.
+
+    The matcher's own decisions (score rule and calibrated threshold for
+    `references`); with the mean-cosine rule, also the writer-dependent
+    threshold rule (`far_<kind>_writer_rule`, `frr_writer_rule`); with a
+    `classifier` matcher (one carrying a `WriterClassifier`) that applies to
+    `references`, the classifier's results with the suffix `_classifier`.
+    Returns the summary and the matcher's trial scores.
+    """
+    if matcher is None:
+        scores = trial_scores(records, embeddings, references, seed)
+        return summarize(scores), scores
+    plain = matcher.with_policies()
+    scores = trial_scores(records, embeddings, references, seed, matcher=plain)
+    threshold, calibrated = plain.threshold_for(references)
+    summary = {
+        **summarize(scores),
+        "threshold": threshold,
+        "calibrated_references": calibrated,
+    }
+    rule = WriterThresholdRule()
+    if plain.score_rule.name == "mean_cosine" and rule.applies(references):
+        by_writer = summarize(
+            trial_scores(
+                records, embeddings, references, seed, matcher=plain.with_policies(writer_rule=rule)
+            )
+        )
+        for kind in ("skilled", "random"):
+            if f"far_{kind}_at_threshold" in by_writer:
+                summary[f"far_{kind}_writer_rule"] = by_writer[f"far_{kind}_at_threshold"]
+                summary["frr_writer_rule"] = by_writer[f"frr_{kind}_at_threshold"]
+    if classifier is not None and classifier.writer_classifier.applies(references):
+        by_classifier = classifier_trial_scores(records, embeddings, classifier, references, seed)
+        summary.update({f"{k}_classifier": v for k, v in summarize(by_classifier).items()})
+        summary["threshold_classifier"] = next(t[0] for t in by_classifier.thresholds.values() if t)
+    return summary, scores
 
 
 def score_histograms(scores: TrialScores, bins: int = 40) -> dict[str, list]:

@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,7 +33,6 @@ from signver_keras.models.matcher.matcher import (
     WriterThresholdRule,
     reference_spread,
 )
-from signver_keras.models.matcher.writer_classifier import gallery_negatives
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -75,18 +74,17 @@ class Reference:
 
 @dataclass(frozen=True)
 class GalleryVerification(Verification):
-    """A `Verification` plus how its threshold was chosen.
+    """The `Matcher`'s `Verification` for an enrolled person.
 
-    `rule` is "global" (the extractor's calibrated threshold), "writer" (the
-    writer-dependent threshold, see `SignatureGallery.verify`) or "classifier"
-    (the person's `WriterClassifier`: `score` is its decision value); `z_score`
-    is the query's score normalised by the person's leave-one-out scores
-    ("writer" only).
+    `rule` is "global" (the calibrated threshold for the person's number of
+    references), "writer" (the writer-dependent threshold, see
+    `SignatureGallery.verify`) or "classifier" (the person's
+    `WriterClassifier`: `score` is its decision value); `z_score` is the
+    query's score normalised by the person's leave-one-out scores ("writer"
+    only).
     """
 
     person_id: str = ""
-    rule: str = "global"
-    references: int = 0
     z_score: float | None = None
 
 
@@ -143,10 +141,10 @@ class SignatureGallery:
     upgrade. Until then the gallery refuses to compare its embeddings with
     those of another extractor.
 
-    Scoring follows the `Matcher`: the mean cosine similarity of the query to
-    all of a person's references. `identify` searches exactly up to
-    `approximate_from` persons and with a FAISS HNSW index above (see
-    `gallery_index`).
+    Decisions are the `Matcher`'s, on all of a person's references: the same
+    as `SignatureVerifier.verify` given the same references. `identify` ranks
+    by mean cosine similarity, exactly up to `approximate_from` persons and
+    with a FAISS HNSW index above (see `gallery_index`).
 
     Args:
         path_or_url: str or path. A SQLite file (created if missing) or a
@@ -157,18 +155,22 @@ class SignatureGallery:
         verifier: a `SignatureVerifier`, or None. When given, images are
             cleaned by its cleaner before embedding, its matcher's threshold is
             used, and its detector serves `signer_report` and `find_documents`.
-        matcher: a `Matcher`, or None for the extractor's calibrated threshold
-            (or the one stored in the gallery at its first enrollment).
+        matcher: a `Matcher`, or None for `Matcher.from_extractor(extractor)`
+            (or the calibration stored in the gallery at its first enrollment).
         approximate_from: int. Persons from which the approximate index is used.
-        writer_threshold_min_references: int, default 5. References a person
-            needs before `verify` uses a writer-dependent threshold.
-        writer_threshold_z: float, default 2.0. See `verify`.
-        writer_threshold_band: float, default 0.1. See `verify`.
-        writer_classifier: bool, default False. Score `verify` with the
+        writer_threshold_min_references: int or None, default None. When set,
+            `verify` adds the matcher policy `WriterThresholdRule` from this
+            many references on (mean-cosine calibrations only; the
+            `"distance_ratio"` score rule already measures a query against the
+            person's own references).
+        writer_threshold_z: float, default 2.0. See `WriterThresholdRule`.
+        writer_threshold_band: float, default 0.1. See `WriterThresholdRule`.
+        writer_classifier: bool, default False. Add the matcher policy of the
             extractor's writer-dependent classifier (`sv.WriterClassifier`) for
             persons with enough references: an RBF SVM of their references
             against the extractor's synthetic background and up to
-            `classifier_negatives` other enrolled references. It rejects other
+            `classifier_negatives` other enrolled references (which
+            `SignatureVerifier.verify` does not have). It rejects other
             enrolled persons far better; on skilled forgeries it helps on some
             data and not on others (README, "Presets"). Needs an extractor whose
             preset carries one.
@@ -195,7 +197,7 @@ class SignatureGallery:
         verifier=None,
         matcher: Matcher | None = None,
         approximate_from: int = APPROXIMATE_FROM,
-        writer_threshold_min_references: int = 5,
+        writer_threshold_min_references: int | None = None,
         writer_threshold_z: float = 2.0,
         writer_threshold_band: float = 0.1,
         writer_classifier: bool = False,
@@ -226,9 +228,11 @@ class SignatureGallery:
                 extractor, "name", None
             )
         self._extractor_id = extractor.fingerprint() if extractor is not None else None
-        self.writer_rule = WriterThresholdRule(
-            writer_threshold_min_references, writer_threshold_z, writer_threshold_band
-        )
+        self.writer_rule = None
+        if writer_threshold_min_references is not None:
+            self.writer_rule = WriterThresholdRule(
+                writer_threshold_min_references, writer_threshold_z, writer_threshold_band
+            )
         self.writer_classifier = None
         if writer_classifier:
             self.writer_classifier = extractor.writer_classifier() if extractor else None
@@ -240,6 +244,8 @@ class SignatureGallery:
                     "python -m recipes.calibrate_extractor."
                 )
         self.classifier_negatives = classifier_negatives
+        if matcher is not None or getattr(extractor, "calibration", None):
+            self._matcher_for({})  # refuses policies the calibration cannot apply, now
 
         location = os.fspath(path_or_url)
         if location.startswith(POSTGRES_SCHEMES):
@@ -307,17 +313,31 @@ class SignatureGallery:
         return Embeddings(array, extractor_id=extractor_id_of(query))
 
     def _matcher_for(self, meta: Mapping[str, str]) -> Matcher:
-        if self.matcher is not None:
-            return self.matcher
-        calibration = getattr(self.extractor, "calibration", None)
-        if not calibration and meta.get("calibration"):
-            calibration = json.loads(meta["calibration"])
-        if not calibration or "threshold" not in calibration:
-            raise GalleryError(
-                "No decision threshold: the extractor carries no calibration. Pass "
-                "`matcher=sv.Matcher(threshold=...)` to SignatureGallery."
-            )
-        return Matcher(calibration["threshold"], calibration)
+        """The matcher that decides, with this gallery's writer-dependent policies added."""
+        matcher = self.matcher
+        if matcher is None:
+            calibration = getattr(self.extractor, "calibration", None)
+            if not calibration and meta.get("calibration"):
+                calibration = json.loads(meta["calibration"])
+            if not calibration:
+                raise GalleryError(
+                    "No decision threshold: the extractor carries no calibration. Pass "
+                    "`matcher=sv.Matcher(threshold=...)` to SignatureGallery."
+                )
+            background = getattr(self.extractor, "writer_background", None)
+            matcher = Matcher(calibration=calibration, background=background)
+        if self.writer_rule is None and self.writer_classifier is None:
+            return matcher
+        background = matcher.background
+        if background is None:
+            background = getattr(self.extractor, "writer_background", None)
+        return Matcher(
+            matcher.fixed_threshold,
+            matcher.calibration,
+            background=background,
+            writer_rule=self.writer_rule or matcher.writer_rule,
+            writer_classifier=self.writer_classifier or matcher.writer_classifier,
+        )
 
     def _load_grays(self, person_id: str, images) -> list[np.ndarray]:
         batch = [images] if is_single_image(images) else list(images)
@@ -503,13 +523,11 @@ class SignatureGallery:
     def verify(self, person_id: str, query: ImageInput | np.ndarray) -> GalleryVerification:
         """Decides whether `query` was signed by `person_id`, using all their references.
 
-        The score is the Matcher's (mean cosine similarity to the references).
-        The threshold is the extractor's calibrated one, unless the person has
-        at least `writer_threshold_min_references` references; then it is
-        writer-dependent (`WriterThresholdRule`: from the spread of the person's
-        own references, kept within `writer_threshold_band` of the calibrated one).
-        With `writer_classifier=True`, a person with enough references is
-        judged by their own `WriterClassifier` instead (rule "classifier").
+        The decision is the `Matcher`'s (`Matcher.verify`) on the person's
+        references: its score rule and the threshold calibrated for their
+        number, with the gallery's policies (`writer_threshold_min_references`,
+        `writer_classifier`) when set. Without those policies it is exactly
+        `SignatureVerifier.verify` on the same references.
 
         `query` is an image, or an `Embeddings` row / 1-D float array.
         """
@@ -520,42 +538,18 @@ class SignatureGallery:
             ids, refs = self.store.embeddings(cur, [person_id])
             if not ids:
                 raise PersonNotFoundError(self._unknown(cur, person_id))
-            classifier = self.writer_classifier
+            matcher = self._matcher_for(meta)
+            others = None
+            classifier = matcher.writer_classifier
             if classifier is not None and classifier.applies(len(refs)):
                 others = self.store.other_embeddings(cur, person_id, self.classifier_negatives)
-                negatives = gallery_negatives(self.extractor.writer_background, others)
-                score = float(classifier.scores(q, refs, negatives)[0])
-                return GalleryVerification(
-                    accepted=score >= classifier.threshold,
-                    score=score,
-                    threshold=classifier.threshold,
-                    person_id=person_id,
-                    rule="classifier",
-                    references=len(refs),
-                )
-        return self._decide(person_id, q, refs, meta)
-
-    def _decide(
-        self, person_id: str, q: np.ndarray, refs: np.ndarray, meta: Mapping[str, str]
-    ) -> GalleryVerification:
-        matcher = self._matcher_for(meta)
         references = Embeddings(refs, extractor_id=meta.get("extractor_id"))
-        score = matcher.score(q, references)
-        threshold, rule, z = matcher.threshold, "global", None
-        n = len(refs)
-        if self.writer_rule.applies(n):
+        result = matcher.verify(q, references, other_references=others)
+        z_score = None
+        if result.rule == "writer":
             mu, sigma = reference_spread(refs)
-            threshold = float(self.writer_rule.threshold(mu, sigma, matcher.threshold))
-            rule, z = "writer", (score - mu) / sigma
-        return GalleryVerification(
-            accepted=score >= threshold,
-            score=score,
-            threshold=threshold,
-            person_id=person_id,
-            rule=rule,
-            references=n,
-            z_score=z,
-        )
+            z_score = (result.score - mu) / sigma
+        return GalleryVerification(**asdict(result), person_id=person_id, z_score=z_score)
 
     def identify(self, query: ImageInput | np.ndarray, k: int = 5) -> list[Match]:
         """The `k` enrolled persons most similar to `query`, best first (Matcher's score)."""

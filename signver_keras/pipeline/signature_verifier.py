@@ -70,7 +70,9 @@ class SignatureVerifier:
 
     Args:
         extractor: a `SignatureExtractor`.
-        matcher: a `Matcher`; defaults to one using the extractor's calibrated threshold.
+        matcher: a `Matcher`; defaults to `Matcher.from_extractor(extractor)` (the
+            extractor's calibration: score rule and a threshold per number of
+            references). The gallery decides with the same matcher.
         detector: a `SignatureDetector`, or None (then `find_signatures` is unavailable).
         cleaner: a `SignatureCleaner`, or None to embed crops as they are.
         signature_classes: detector classes treated as signatures by `find_signatures`.
@@ -80,7 +82,7 @@ class SignatureVerifier:
     import signver_keras as sv
     verifier = sv.SignatureVerifier.from_preset("signver_base")
     result = verifier.verify("cheque.png", ["ref1.png", "ref2.png", "ref3.png"])
-    print(result.accepted, result.score, result.threshold)
+    print(result.accepted, result.score, result.threshold, result.calibrated_references)
     page = verifier.find_signatures("contract.jpg")
     print(page.boxes, page.names)
     ```
@@ -99,7 +101,7 @@ class SignatureVerifier:
         self.cleaner = cleaner
         self.signature_classes = tuple(signature_classes)
         if matcher is None and extractor is not None and extractor.calibration:
-            matcher = Matcher(extractor.calibration["threshold"], extractor.calibration)
+            matcher = Matcher.from_extractor(extractor)
         self.matcher = matcher
 
     @classmethod
@@ -110,8 +112,8 @@ class SignatureVerifier:
 
         `pipeline.json` names a preset per stage (`detector`, `cleaner`,
         `extractor`): a bundled name, a Hub handle, or a folder relative to the
-        pipeline's own folder; an optional `matcher` entry holds the decision
-        threshold (else the extractor's calibrated threshold is used). Keyword
+        pipeline's own folder; an optional `matcher` entry holds a calibration
+        and/or a fixed `threshold` (else the extractor's calibration is used). Keyword
         overrides replace a stage: pass a model, another preset name, or None to
         skip that stage (e.g. `cleaner=None`).
         """
@@ -137,7 +139,12 @@ class SignatureVerifier:
             stages[stage] = choice
         matcher = overrides.get("matcher")
         if matcher is None and "matcher" in spec:
-            matcher = Matcher(spec["matcher"]["threshold"], spec["matcher"].get("calibration"))
+            extractor = stages["extractor"]
+            matcher = Matcher(
+                spec["matcher"].get("threshold"),
+                spec["matcher"].get("calibration"),
+                background=getattr(extractor, "writer_background", None),
+            )
         return cls(matcher=matcher, **stages)
 
     def save_to_preset(self, preset_dir: str | os.PathLike) -> None:
@@ -151,10 +158,9 @@ class SignatureVerifier:
                     model.save_to_preset(folder / stage)
                     spec[stage] = stage
             if self.matcher is not None:
-                spec["matcher"] = {
-                    "threshold": self.matcher.threshold,
-                    "calibration": self.matcher.calibration,
-                }
+                spec["matcher"] = {"calibration": self.matcher.calibration}
+                if self.matcher.fixed_threshold is not None:
+                    spec["matcher"]["threshold"] = self.matcher.fixed_threshold
             (folder / PIPELINE_FILE).write_text(json.dumps(spec, indent=2))
             card = pipeline_card(Path(preset_dir).name, spec)
             (folder / hub.MODEL_CARD_FILE).write_text(card)
@@ -186,7 +192,11 @@ class SignatureVerifier:
     def verify(
         self, query: ImageInput, references: ImageInput | Sequence[ImageInput]
     ) -> Verification:
-        """Decides whether `query` was written by the writer of `references`."""
+        """Decides whether `query` was written by the writer of `references`.
+
+        The matcher's decision for this number of references: the result says
+        which threshold (`calibrated_references`) and policy (`rule`) decided.
+        """
         matcher = self._require_matcher()
         if references is None or (isinstance(references, (list, tuple)) and not references):
             raise EmptyReferencesError("No reference signatures: pass at least one reference.")

@@ -7,11 +7,12 @@ from scipy.stats import norm
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
 from signver_keras.evaluation.verification import (
-    TrialScores,
     classifier_trial_scores,
+    protocol_summary,
     summarize,
     trial_scores,
 )
+from signver_keras.models.matcher.matcher import Matcher, WriterThresholdRule
 from signver_keras.models.matcher.writer_classifier import WriterClassifier
 
 
@@ -56,14 +57,17 @@ def test_classifier_protocol_enrolls_every_writer_and_never_tests_on_its_negativ
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
     background = rng.normal(size=(40, 16)).astype(np.float32)
     background /= np.linalg.norm(background, axis=1, keepdims=True)
-    classifier = WriterClassifier(threshold=0.0)
-    scores = classifier_trial_scores(records, embeddings, classifier, background, seed=4)
+    matcher = Matcher(
+        threshold=0.5, background=background, writer_classifier=WriterClassifier(threshold=0.0)
+    )
+    scores = classifier_trial_scores(records, embeddings, matcher, seed=4)
     by_cosine = trial_scores(records, embeddings, seed=4)
     assert len(scores.genuine) == len(by_cosine.genuine) == 3 * 3
     assert len(scores.skilled) == 2
     # Random forgeries: the other writers' genuine signatures minus their 5 references.
     assert len(scores.random) == 3 * 2 * 3 and len(by_cosine.random) == 3 * 2 * 8
-    summary = summarize(scores, classifier.threshold)
+    assert scores.rule == "classifier"
+    summary = summarize(scores)  # at the matcher's decisions: the classifier's threshold 0
     assert summary["eer_random"] == 0.0 and summary["far_random_at_threshold"] == 0.0
 
 
@@ -75,30 +79,59 @@ def test_protocol_is_reproducible():
     assert first.genuine == trial_scores(records, embeddings, seed=3).genuine
 
 
-def _two_writer_scores() -> TrialScores:
-    """A consistent writer (references agree ~0.95) and a variable one (~0.80 +- 0.05).
+def _two_writers() -> tuple[list[SignatureRecord], np.ndarray]:
+    """A consistent writer and a variable one, each with 6 genuine signatures and 2 forgeries.
 
-    The consistent writer's forgeries (0.88) outscore the variable writer's genuine
-    signatures (0.80): no global threshold separates them, the writers' own spreads do.
+    The consistent writer's forgeries score about as high as the variable
+    writer's genuine signatures: no global threshold separates them, the
+    writers' own spreads do.
     """
-    scores = TrialScores(references=5)
-    scores.add("genuine", np.array([0.95, 0.94]), (0.95, 0.01))
-    scores.add("skilled", np.array([0.88, 0.87]), (0.95, 0.01))
-    scores.add("genuine", np.array([0.80, 0.78]), (0.80, 0.05))
-    scores.add("skilled", np.array([0.55, 0.60]), (0.80, 0.05))
-    return scores
+    rng = np.random.default_rng(5)
+    records, rows = [], []
+    for writer, spread, forged_at in (("a", 0.05, 0.55), ("b", 0.45, 2.0)):
+        centre = np.eye(16)[0 if writer == "a" else 1]
+        for i in range(6):
+            records.append(SignatureRecord(f"{writer}{i}", writer, True))
+            rows.append(centre + spread * rng.normal(size=16) / 4)
+        for i in range(2):
+            records.append(SignatureRecord(f"{writer}f{i}", writer, False))
+            rows.append(centre + forged_at * rng.normal(size=16) / 4)
+    embeddings = np.array(rows, np.float32)
+    return records, embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
 
 
-def test_writer_normalized_scores_and_writer_rule():
-    summary = summarize(_two_writer_scores(), threshold=0.85)
-    assert summary["eer_skilled"] > 0.2  # globally, 0.80 genuine < 0.88 forgery
-    assert summary["eer_skilled_normalized"] == 0.0
-    # Writer thresholds: 0.95 - 2 * 0.01 = 0.93 and 0.80 - 2 * 0.05 = 0.70 -> within the
-    # band [0.75, 0.95] of 0.85: 0.93 and 0.75.
-    assert summary["frr_writer_rule"] == 0.0
-    assert summary["far_skilled_writer_rule"] == 0.0
-    assert summary["far_skilled_at_threshold"] == 0.5  # the global threshold lets 0.88, 0.87 in
-    assert "frr_writer_rule" not in summarize(TrialScores(references=3, genuine=[0.9]), 0.85)
+def test_decisions_come_from_the_matcher_with_its_policies():
+    records, embeddings = _two_writers()
+    matcher = Matcher(threshold=0.9)
+    scores = trial_scores(records, embeddings, references=5, matcher=matcher)
+    assert scores.decided and scores.rule == "global"
+    fixed = summarize(scores, threshold=0.9)
+    decided = summarize(scores)
+    assert decided["far_skilled_at_threshold"] == fixed["far_skilled_at_threshold"]
+    assert decided["frr_skilled_at_threshold"] == fixed["frr_skilled_at_threshold"]
+    by_writer = trial_scores(
+        records,
+        embeddings,
+        references=5,
+        matcher=matcher.with_policies(writer_rule=WriterThresholdRule(band=0.5)),
+    )
+    assert by_writer.rule == "writer"
+    per_trial = {round(t, 6) for t in by_writer.thresholds["genuine"]}
+    assert len(per_trial) == 2  # one threshold per writer, from their own references
+
+
+def test_protocol_summary_reports_the_threshold_for_its_number_of_references():
+    records, embeddings = _two_writers()
+    calibration = {
+        "references": 5,
+        "thresholds": {"1": {"threshold": 0.95}, "5": {"threshold": 0.9}},
+    }
+    summary, scores = protocol_summary(records, embeddings, Matcher(calibration=calibration), 1)
+    assert (summary["threshold"], summary["calibrated_references"]) == (0.95, 1)
+    assert summary["frr_skilled_at_threshold"] == np.mean(np.array(scores.genuine) < 0.95)
+    summary, _ = protocol_summary(records, embeddings, Matcher(calibration=calibration), 5)
+    assert summary["calibrated_references"] == 5
+    assert {"far_skilled_writer_rule", "frr_writer_rule"} <= set(summary)  # cosine scoring
 
 
 def test_protocol_keeps_each_writers_reference_spread():

@@ -59,7 +59,10 @@ def test_verify_uses_all_references_and_calibrated_threshold(gallery, signatures
     assert not gallery.verify("alice", signatures[10]).accepted
 
 
-def test_writer_dependent_threshold_after_five_references(gallery, signatures):
+def test_writer_dependent_threshold_after_five_references(tmp_path, pixel_extractor, signatures):
+    gallery = sv.SignatureGallery(
+        tmp_path / "people.db", extractor=pixel_extractor, writer_threshold_min_references=5
+    )
     gallery.enroll("alice", signatures[:5])
     query = signatures[0]
     result = gallery.verify("alice", query)
@@ -71,6 +74,53 @@ def test_writer_dependent_threshold_after_five_references(gallery, signatures):
     assert result.threshold == pytest.approx(np.clip(mu - 2 * sigma, 0.7, 0.9), abs=1e-6)
     assert result.z_score == pytest.approx((result.score - mu) / sigma, abs=1e-5)
     assert result.accepted == (result.score >= result.threshold)
+    assert gallery.verify("alice", signatures[1]).rule == "writer"  # the Matcher's policy
+    gallery.close()
+
+
+def person_signatures(base: np.ndarray, count: int) -> list[np.ndarray]:
+    """`count` distinct variants of one scribble (shifted and thickened): one "writer"."""
+    variants = []
+    for shift in range(count):
+        variant = np.roll(base, 2 * shift, axis=1)
+        if shift % 2:
+            variant = np.minimum(variant, np.roll(variant, 1, axis=0))
+        variants.append(variant)
+    return variants
+
+
+class CheckingPixelExtractor(PixelExtractor):
+    """`PixelExtractor` with the `check_input` argument `SignatureVerifier.embed` passes."""
+
+    def embed(self, images, batch_size: int = 64, check_input: bool = True):
+        return super().embed(images, batch_size)
+
+
+@pytest.mark.parametrize("references", [1, 5, 10])
+def test_gallery_and_verifier_decide_alike(tmp_path, signatures, references):
+    extractor = CheckingPixelExtractor(background=signatures[20:40])
+    extractor.calibration = {
+        "threshold": 0.2,
+        "references": 5,
+        "score_rule": {"name": "distance_ratio", "cohort_size": 3, "cohort_weight": 1.0},
+        "thresholds": {str(n): {"threshold": t} for n, t in ((1, 0.5), (5, 0.2), (10, 0.1))},
+    }
+    alice = person_signatures(signatures[0], references + 1)
+    queries = [alice[-1], signatures[1], signatures[2], alice[0]]
+    verifier = sv.SignatureVerifier(extractor)
+    with sv.SignatureGallery(tmp_path / "people.db", extractor=extractor) as gallery:
+        gallery.enroll("alice", alice[:references])
+        decisions = []
+        for query in queries:
+            stored = gallery.verify("alice", query)
+            direct = verifier.verify(query, alice[:references])
+            assert stored.accepted == direct.accepted
+            assert stored.score == pytest.approx(direct.score, abs=1e-5)
+            assert stored.threshold == direct.threshold
+            assert stored.calibrated_references == direct.calibrated_references == references
+            assert stored.rule == direct.rule == "global"
+            decisions.append(direct.accepted)
+    assert True in decisions and False in decisions  # the decisions are not all the same
 
 
 def test_identify_ranks_like_the_matcher(gallery, signatures):

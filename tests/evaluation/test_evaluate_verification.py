@@ -1,0 +1,48 @@
+"""`signver-keras evaluate verification` decides with the threshold made for its --references."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import signver_keras as sv
+from signver_keras.data.verification import SignatureRecord
+from signver_keras.evaluation.runner import evaluate_verification
+from tests.conftest import draw_scribble
+
+CALIBRATION = {
+    "threshold": 0.3,
+    "references": 5,
+    "rule": "eer_skilled",
+    "thresholds": {"1": {"threshold": 0.8}, "2": {"threshold": 0.6}, "5": {"threshold": 0.3}},
+}
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    """Three writers (one scribble each, shifted) with 4 genuine signatures and 2 forgeries."""
+    folder = tmp_path_factory.mktemp("writers")
+    rows = []
+    for w in range(3):
+        base = draw_scribble(50 + w)
+        for i in range(6):
+            path = folder / f"{w}_{i}.png"
+            image = np.roll(base, 3 * i, axis=1) if i < 4 else draw_scribble(90 + 10 * w + i)
+            Image.fromarray(image).save(path)
+            rows.append(SignatureRecord(str(path), f"w{w}", i < 4))
+    return rows
+
+
+@pytest.mark.parametrize(("references", "threshold"), [(1, 0.8), (2, 0.6), (3, 0.6)])
+def test_report_uses_the_threshold_for_the_protocols_references(
+    tiny_extractor, records, references, threshold
+):
+    extractor = sv.SignatureExtractor(
+        tiny_extractor.backbone, tiny_extractor.preprocessor, calibration=CALIBRATION
+    )
+    report = evaluate_verification(extractor, {"writers": records}, references=references)
+    assert report["threshold"] == threshold
+    assert report["calibrated_references"] == min(references, 2)
+    result = report["results"]["writers"]
+    assert {"eer_skilled", "far_skilled_at_threshold", "frr_skilled_at_threshold"} <= set(result)
+    assert "| writers | 3 |" in report["table"]
+    assert f"calibrated for {min(references, 2)} references" in report["table"]
