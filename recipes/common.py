@@ -14,7 +14,11 @@ import keras
 import yaml
 
 from signver_keras.data.paths import data_root
-from signver_keras.data.verification import SignatureRecord, read_csv, split_writers
+from signver_keras.data.verification import (
+    SignatureRecord,
+    load_verification_data,
+    split_writers,
+)
 
 DEFAULT_RUNS_DIR = Path(
     os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
@@ -73,7 +77,12 @@ def run_dir(args: argparse.Namespace) -> Path:
 
 
 def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
-    """Writer-disjoint train / calibration / test records, plus test-only datasets.
+    """Writer-disjoint train / calibration / test records, plus train-only and test-only data.
+
+    `data.datasets` are split by writer; `data.train_only` collections train
+    whole (e.g. two sub-corpora that may share people, which a split could put
+    on both sides); `data.test_only` collections are never trained on
+    (`parts["test:NAME"]`).
 
     Every recipe that trains on the real datasets uses this split with the same
     `data.split` and `data.split_seed`, so no model trains on the writers that
@@ -82,14 +91,27 @@ def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
     parts: dict[str, list[SignatureRecord]] = {"train": [], "calibration": [], "test": []}
     data = config["data"]
     for name in data["datasets"]:
-        records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+        records = load_collection(name)
         for key, part in zip(
             parts, split_writers(records, data["split"], data["split_seed"]), strict=True
         ):
             parts[key] += part
+    for name in data.get("train_only", []):
+        parts["train"] += load_collection(name)
     for name in data.get("test_only", []):
-        parts[f"test:{name}"] = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
+        parts[f"test:{name}"] = load_collection(name)
     return parts
+
+
+def collection_spec(name: str) -> str:
+    """`LAYOUT:PATH` of a collection under `data_root()`: online trajectories or a manifest."""
+    folder = data_root() / name
+    return f"{'online' if (folder / 'trajectories.npz').exists() else 'manifest'}:{folder}"
+
+
+def load_collection(name: str) -> list[SignatureRecord]:
+    """A collection under `data_root()`, e.g. `sigcomp2011_dutch` or `online/biosecurid`."""
+    return load_verification_data(collection_spec(name))
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from signver_keras.data import synthetic_names, synthetic_writers
 from signver_keras.data.verification import SignatureRecord
-from signver_keras.models.extractor.signature_extractor_preprocessor import normalize_signature
+from signver_keras.utils.ink import normalize_signature
 
 GENERATORS = {
     "strokes": (synthetic_writers, synthetic_writers.SyntheticWriter),

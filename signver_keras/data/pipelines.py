@@ -38,18 +38,10 @@ from scipy import ndimage
 
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.images import load_image
+from signver_keras.utils.ink import normalize_signature
 
 #: How records become integer labels (see `record_labels`).
 LABEL_MODES = ("writer_class", "writer", "genuine")
-
-
-def _normalize_signature(gray: np.ndarray, target_size: tuple[int, int]) -> np.ndarray:
-    # Imported lazily: the extractor module imports keras_hub; this keeps the PyDataset light.
-    from signver_keras.models.extractor.signature_extractor_preprocessor import (
-        normalize_signature,
-    )
-
-    return normalize_signature(gray, target_size)
 
 
 def record_labels(records: Sequence[SignatureRecord], mode: str = "writer_class") -> np.ndarray:
@@ -74,7 +66,7 @@ def record_labels(records: Sequence[SignatureRecord], mode: str = "writer_class"
 def preprocess_record(record: SignatureRecord | str, target_size: tuple[int, int]) -> np.ndarray:
     """Loads one image and returns its preprocessed ink as uint8 `(H, W)` (255 = full ink)."""
     path = record.path if isinstance(record, SignatureRecord) else record
-    ink = _normalize_signature(load_image(path), tuple(target_size))
+    ink = normalize_signature(load_image(path), tuple(target_size))
     return np.round(ink * 255.0).astype(np.uint8)
 
 

@@ -37,7 +37,7 @@ class SignatureRecord:
     subset: str = ""
 
 
-def _parse_label(value: str, where: str) -> bool:
+def parse_label(value: str, where: str) -> bool:
     label = value.strip().lower()
     if label in GENUINE_LABELS:
         return True
@@ -78,7 +78,7 @@ def read_csv(
                 SignatureRecord(
                     path=str(image),
                     writer_id=row["writer_id"],
-                    genuine=_parse_label(row["label"], f"{path}:{line}"),
+                    genuine=parse_label(row["label"], f"{path}:{line}"),
                     forger_id=(row.get("forger_id") or None),
                     dataset=dataset or path.parent.name,
                     subset=row.get("subset") or "",
@@ -121,7 +121,8 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
     """Loads records from a `LAYOUT:PATH` string.
 
     Layouts: `manifest:FOLDER` (a folder with MANIFEST.csv, as in ../shared/data),
-    `csv:FILE` (columns path, writer_id, label), and the published collections'
+    `csv:FILE` (columns path, writer_id, label), `online:FOLDER` (pen trajectories,
+    rendered on demand; see `online_signatures`), and the published collections'
     own folder layouts (`cedar`, `sigcomp2011`, `bhsig260`, `gpds`,
     `gpds_synthetic`, `mcyt75`; see `verification_layouts`).
     """
@@ -132,9 +133,13 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
         return read_csv(Path(path) / "MANIFEST.csv", dataset=Path(path).name)
     if layout == "csv":
         return read_csv(path)
+    if layout == "online":
+        from signver_keras.data.online_signatures import load_online_records
+
+        return load_online_records(path)
     from signver_keras.data.verification_layouts import LAYOUT_LOADERS, load_records
 
     if layout in LAYOUT_LOADERS:
         return load_records(layout, path)
-    known = ", ".join(["manifest", "csv", *sorted(LAYOUT_LOADERS)])
+    known = ", ".join(["manifest", "csv", "online", *sorted(LAYOUT_LOADERS)])
     raise DatasetLayoutError(f"Unknown layout '{layout}' in '{spec}'. Known: {known}.")

@@ -74,3 +74,22 @@ def paper_normalize(gray: np.ndarray) -> np.ndarray:
     """
     paper = max(float(np.median(gray)), 1.0)
     return np.clip((paper - gray.astype(np.float32)) / paper, 0.0, 1.0)
+
+
+def normalize_signature(
+    gray: np.ndarray, target_size: tuple[int, int], margin: float = 0.02
+) -> np.ndarray:
+    """Ink intensity of a grayscale crop, cropped to the ink and fitted into `target_size`.
+
+    Intensity is stretched so the darkest strokes reach 1: pen and scanner
+    darkness vary between sessions of the same writer and carry no identity.
+    """
+    ink = ink_intensity(gray)
+    strokes = ink[ink > 0]
+    if strokes.size:
+        ink = np.minimum(ink / max(float(np.percentile(strokes, 95)), 0.05), 1.0)
+    box = ink_bbox(ink, margin)
+    if box is not None:
+        top, left, bottom, right = box
+        ink = ink[top:bottom, left:right]
+    return fit_into(ink, target_size)

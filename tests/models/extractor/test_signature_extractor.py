@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
-from signver_keras.models.extractor.signature_extractor_preprocessor import normalize_signature
+from signver_keras.utils.ink import normalize_signature
 from tests.cross_backend import TARGETS, run_in_other_backend, target_backend
 
 

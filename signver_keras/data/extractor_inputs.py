@@ -1,0 +1,138 @@
+"""The extractor's inputs for training and model selection, prepared once and cached on disk.
+
+Each record becomes one or more uint8 images of the extractor preprocessor's
+output (ink intensity, cropped and fitted to the input size, scaled to
+0-255). Scanned records have one image; online records (pen trajectories,
+`online_signatures`) have `renderings` different renderings, each with its own
+pen, paper and scanner: training picks one at random each time it sees the
+signature, so every epoch shows a different rendering.
+
+Example:
+```python
+from signver_keras.data.extractor_inputs import extractor_inputs
+from signver_keras.data.verification import load_verification_data
+
+records = load_verification_data("online:../shared/data/online/biosecurid")
+inputs = extractor_inputs(records, (96, 192), renderings=4)
+inputs.images.shape, inputs.starts[:3], inputs.counts[:3]   # (4 * N, 96, 192), 0 4 8, 4 4 4
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from signver_keras.data.online_signatures import is_online, record_image, record_seed
+from signver_keras.data.verification import SignatureRecord
+from signver_keras.images import load_image
+from signver_keras.utils.ink import normalize_signature
+
+# Bumped whenever the rendering or preprocessing changes, so stale caches are not reused.
+CACHE_VERSION = 2
+DEFAULT_CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
+# Training renderings stop at this many pixels: the network sees 96x192 anyway.
+TRAINING_MAX_SIDE = 480
+
+
+@dataclass
+class ExtractorInputs:
+    """Images of records: record `i` owns `images[starts[i] : starts[i] + counts[i]]`."""
+
+    images: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def from_images(cls, images: np.ndarray) -> ExtractorInputs:
+        """One image per record."""
+        return cls(images, np.arange(len(images), dtype=np.int64), np.ones(len(images), np.int64))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[ExtractorInputs]) -> ExtractorInputs:
+        """The records of `parts`, one after the other."""
+        offsets = np.cumsum([0, *(len(part.images) for part in parts[:-1])])
+        return cls(
+            np.concatenate([part.images for part in parts]),
+            np.concatenate(
+                [part.starts + offset for part, offset in zip(parts, offsets, strict=True)]
+            ),
+            np.concatenate([part.counts for part in parts]),
+        )
+
+    def first(self) -> np.ndarray:
+        """One image per record (the first rendering): what evaluation embeds."""
+        return self.images[self.starts]
+
+
+def _prepare(job: tuple[SignatureRecord, int | None, tuple[int, int], int]) -> np.ndarray:
+    record, seed, target_size, max_side = job
+    gray = load_image(record_image(record, seed, max_side))
+    return np.round(normalize_signature(gray, target_size) * 255).astype(np.uint8)
+
+
+def extractor_inputs(
+    records: Sequence[SignatureRecord],
+    target_size: tuple[int, int],
+    renderings: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+) -> ExtractorInputs:
+    """Prepares (or reads from the cache) every record's extractor input images.
+
+    Args:
+        records: scanned and/or online records.
+        target_size: (height, width) of the extractor input.
+        renderings: renderings per online record. 1 gives each online record its
+            fixed evaluation rendering (`record_image(record)`, full resolution),
+            exactly what `signver-keras evaluate` embeds; more give training
+            renderings with other seeds, capped at `TRAINING_MAX_SIDE` pixels.
+        cache_dir: where prepared arrays are kept (default `$SIGNVER_CACHE` or
+            `~/.cache/signver_keras`); never inside the repository.
+        workers: processes that render in parallel (default: all CPU cores).
+    """
+    if renderings < 1:
+        raise ValueError(f"renderings should be at least 1; received {renderings}.")
+    jobs, counts = [], []
+    for record in records:
+        if is_online(record) and renderings > 1:
+            base = record_seed(record)
+            jobs += [
+                (record, base + 1 + k, target_size, TRAINING_MAX_SIDE) for k in range(renderings)
+            ]
+            counts.append(renderings)
+        else:
+            jobs.append((record, None, target_size, 1000))
+            counts.append(1)
+    counts = np.asarray(counts, np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    key = hashlib.sha256(
+        json.dumps(
+            [CACHE_VERSION, list(target_size), renderings, [r.path for r in records]]
+        ).encode()
+    ).hexdigest()[:16]
+    path = Path(cache_dir or DEFAULT_CACHE_DIR) / f"extractor_inputs_{key}.npy"
+    if path.exists():
+        return ExtractorInputs(np.load(path), starts, counts)
+    workers = workers or os.cpu_count() or 1
+    progress = dict(total=len(jobs), desc="preparing extractor inputs", unit="img")
+    if workers > 1 and len(jobs) > 64:
+        # spawn: the parent may hold TensorFlow/JAX threads that fork would copy half-alive.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            images = list(tqdm(pool.imap(_prepare, jobs, chunksize=32), **progress))
+    else:
+        images = [_prepare(job) for job in tqdm(jobs, **progress)]
+    images = np.stack(images)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npy")
+    np.save(partial, images)
+    os.replace(partial, path)
+    return ExtractorInputs(images, starts, counts)
