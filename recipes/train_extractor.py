@@ -15,7 +15,6 @@ are writer-disjoint.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -26,11 +25,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
     ResumableCheckpoint,
+    collection_spec,
     fit_verbosity,
     load_config,
     load_split,
@@ -40,8 +39,9 @@ from recipes.common import (  # noqa: E402
     save_best,
 )
 from recipes.distribution import setup_distribution  # noqa: E402
-from recipes.synthetic_writers import mix, synthetic_set  # noqa: E402
+from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
 from signver_keras.data.augmentation import augment_signatures  # noqa: E402
+from signver_keras.data.extractor_inputs import ExtractorInputs, extractor_inputs  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
     SignatureRecord,
@@ -53,11 +53,7 @@ from signver_keras.evaluation.calibration import (  # noqa: E402
 )
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
-from signver_keras.images import load_image  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
-from signver_keras.models.extractor.signature_extractor_preprocessor import (  # noqa: E402
-    normalize_signature,
-)
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
@@ -99,42 +95,33 @@ def preprocessed(
     target_size: tuple[int, int],
     cache_dir: Path | None = None,
 ) -> np.ndarray:
-    """The preprocessor's output for every record as uint8, cached on disk outside the repo."""
-    key = hashlib.sha256(json.dumps([target_size, [r.path for r in records]]).encode()).hexdigest()[
-        :16
-    ]
-    path = (cache_dir or CACHE_DIR) / f"extractor_inputs_{key}.npy"
-    if path.exists():
-        return np.load(path)
-    arrays = np.stack(
-        [
-            np.round(normalize_signature(load_image(r.path), target_size) * 255).astype(np.uint8)
-            for r in tqdm(records, desc="preprocessing", unit="img")
-        ]
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path.with_suffix(".partial.npy"), arrays)
-    os.replace(path.with_suffix(".partial.npy"), path)
-    return arrays
+    """The preprocessor's output per record as uint8 (online records: their fixed rendering)."""
+    return extractor_inputs(records, target_size, cache_dir=cache_dir or CACHE_DIR).first()
 
 
 def training_set(
     real: list[SignatureRecord], config: dict, target_size: tuple[int, int]
-) -> tuple[list[SignatureRecord], np.ndarray]:
+) -> tuple[list[SignatureRecord], ExtractorInputs]:
     """The real training records plus the config's synthetic writers, if any.
 
-    Real images are repeated to about `synthetic.real_share` of the mix so the
-    many synthetic writers do not drown the real ones; `real_share: 0` trains on
-    the synthetic writers alone (pretraining, before fine-tuning on real ones).
+    Online records get `data.renderings` renderings each (one is drawn each
+    time training visits the signature). Real images are repeated to about
+    `synthetic.real_share` of the mix so the many synthetic writers do not
+    drown the real ones; `real_share: 0` trains on the synthetic writers alone
+    (pretraining, before fine-tuning on real ones).
     """
+    renderings = config["data"].get("renderings", 1)
+    inputs = extractor_inputs(real, target_size, renderings, CACHE_DIR)
     spec = config.get("synthetic") or {}
     if not spec.get("writers"):
-        return real, preprocessed(real, target_size)
+        return real, inputs
     synthetic, synthetic_arrays = synthetic_set(spec, target_size, CACHE_DIR)
+    synthetic_inputs = ExtractorInputs.from_images(synthetic_arrays)
     if spec.get("real_share") == 0:
-        return synthetic, synthetic_arrays
-    return mix(
-        real, preprocessed(real, target_size), synthetic, synthetic_arrays, spec.get("real_share")
+        return synthetic, synthetic_inputs
+    repeats = real_repeats(len(real), len(synthetic), spec.get("real_share"))
+    return real * repeats + synthetic, ExtractorInputs.concatenate(
+        [inputs] * repeats + [synthetic_inputs]
     )
 
 
@@ -180,15 +167,23 @@ def build_trainer(
     return trainer
 
 
-def training_dataset(arrays: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+def training_dataset(inputs: ExtractorInputs, labels: np.ndarray, batch_size: int, seed: int):
+    """Shuffled, augmented batches; each visit of a record takes one of its images at random."""
+    images = tf.constant(inputs.images)
+
+    def pick(start, count, label):
+        offset = tf.random.uniform((), 0, count, dtype=tf.int64)
+        return images[start + offset], label
+
     def augment(images, labels):
         images = augment_signatures(tf.cast(images, tf.float32)[..., None] / 255.0)
         return {"images": images, "labels": labels}, labels
 
     return (
-        tf.data.Dataset.from_tensor_slices((arrays, labels))
-        .shuffle(len(arrays), seed=seed, reshuffle_each_iteration=True)
+        tf.data.Dataset.from_tensor_slices((inputs.starts, inputs.counts, labels))
+        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
         .repeat()
+        .map(pick, num_parallel_calls=1)
         .batch(batch_size, drop_remainder=True)
         .map(augment, num_parallel_calls=1)
         .prefetch(2)
@@ -201,45 +196,76 @@ def embed_arrays(backbone: keras.Model, arrays: np.ndarray) -> np.ndarray:
     )
 
 
-class CalibrationMonitor(keras.callbacks.Callback):
-    """Scores calibration writers after each epoch and keeps the best backbone weights."""
+def validation_suite(parts: dict, config: dict) -> dict[str, list[SignatureRecord]]:
+    """The collections that choose the model: every calibration part and test-only collection.
 
-    def __init__(self, backbone, records, arrays, references, folder: Path):
+    Calibration writers of each split collection, and whole collections never
+    trained on (`data.test_only`): selecting on many collections, none of them
+    seen in training, favours a model that generalises over one that fits one
+    collection. The test writers of the split collections never take part.
+    """
+    suite = {}
+    for name in config["data"]["datasets"]:
+        records = [r for r in parts["calibration"] if r.dataset == Path(name).name]
+        if records:
+            suite[f"{Path(name).name}:calibration"] = records
+    for name in config["data"].get("test_only", []):
+        suite[Path(name).name] = parts[f"test:{name}"]
+    return suite
+
+
+class SuiteMonitor(keras.callbacks.Callback):
+    """Scores the validation suite after each epoch and keeps the best backbone weights.
+
+    The selection score is the mean skilled-forgery EER over the suite's
+    collections that have skilled forgeries (`validation_suite`); each
+    collection's EERs are logged too.
+    """
+
+    def __init__(self, backbone, suite: dict, arrays: dict, references: int, folder: Path):
         super().__init__()
-        self.backbone, self.records, self.arrays = backbone, records, arrays
+        self.backbone, self.suite, self.arrays = backbone, suite, arrays
         self.references, self.best_path = references, folder / "best.weights.h5"
         self.state_path = folder / "best.json"
+        self.history_path = folder / "suite.jsonl"
         self.best = (
             json.loads(self.state_path.read_text())["score"] if self.state_path.exists() else 1.0
         )
 
     def on_epoch_end(self, epoch, logs=None):
-        summary = summarize(
-            trial_scores(
-                self.records,
-                embed_arrays(self.backbone, self.arrays),
-                self.references,
-                seed=0,
-                random_per_writer=200,
+        results = {}
+        for name, records in self.suite.items():
+            summary = summarize(
+                trial_scores(
+                    records,
+                    embed_arrays(self.backbone, self.arrays[name]),
+                    self.references,
+                    seed=0,
+                    random_per_writer=200,
+                )
             )
-        )
-        eers = [summary[k] for k in ("eer_skilled", "eer_random") if k in summary]
-        score = float(np.mean(eers)) if eers else 0.0
+            results[name] = {k: summary[k] for k in ("eer_skilled", "eer_random") if k in summary}
+        skilled = [r["eer_skilled"] for r in results.values() if "eer_skilled" in r]
+        random = [r["eer_random"] for r in results.values() if "eer_random" in r]
+        score = float(np.mean(skilled or random or [1.0]))
         logs = logs if logs is not None else {}
-        logs.update(
-            {
-                "calib_eer_skilled": summary.get("eer_skilled", float("nan")),
-                "calib_eer_random": summary.get("eer_random", float("nan")),
-            }
+        logs.update({"suite_eer_skilled": score, "suite_eer_random": float(np.mean(random or [1]))})
+        cells = ", ".join(
+            f"{name} "
+            + "/".join(f"{100 * r.get(k, np.nan):.1f}" for k in ("eer_skilled", "eer_random"))
+            for name, r in results.items()
         )
-        print(
-            f"\nepoch {epoch + 1}: calibration EER skilled {logs['calib_eer_skilled']:.3f} "
-            f"random {logs['calib_eer_random']:.3f}"
-        )
+        print(f"\nepoch {epoch + 1}: suite mean skilled EER {score:.3f}; skilled/random %: {cells}")
+        with self.history_path.open("a") as history:
+            history.write(json.dumps({"epoch": epoch + 1, "score": score, **results}) + "\n")
         if score <= self.best:
             self.best = score
-            state = {"score": score, "epoch": epoch + 1, **summary}
-            save_best(self.backbone, self.best_path, self.state_path, state)
+            save_best(
+                self.backbone,
+                self.best_path,
+                self.state_path,
+                {"score": score, "epoch": epoch + 1, "suite": results},
+            )
 
 
 def calibrate_on_calibration_writers(
@@ -299,16 +325,19 @@ def main() -> None:
             backbone = build_backbone(config["model"])
         target_size = tuple(backbone.image_shape[:2])
 
-        train_records, train_arrays = training_set(parts["train"], config, target_size)
+        train_records, train_inputs = training_set(parts["train"], config, target_size)
         calib_arrays = preprocessed(parts["calibration"], target_size)
+        suite = validation_suite(parts, config)
+        suite_arrays = {name: preprocessed(records, target_size) for name, records in suite.items()}
         labels = class_labels(train_records)
         print(
-            f"train: {len(train_arrays)} images, {labels.max() + 1} classes; "
-            f"calibration: {len(calib_arrays)} images"
+            f"train: {len(train_records)} signatures ({len(train_inputs.images)} images), "
+            f"{labels.max() + 1} classes; validation suite: "
+            + ", ".join(f"{name} {len(records)}" for name, records in suite.items())
         )
 
         train_cfg = config["train"]
-        steps = train_cfg.get("steps_per_epoch") or len(train_arrays) // train_cfg["batch_size"]
+        steps = train_cfg.get("steps_per_epoch") or len(train_records) // train_cfg["batch_size"]
         trainer = build_trainer(
             backbone, int(labels.max()) + 1, train_cfg, steps * train_cfg["epochs"]
         )
@@ -319,8 +348,8 @@ def main() -> None:
             initial_epoch = checkpoint.restore(trainer)
 
     references = config["calibration"]["references"]
-    monitor = CalibrationMonitor(backbone, parts["calibration"], calib_arrays, references, folder)
-    dataset = training_dataset(train_arrays, labels, train_cfg["batch_size"], train_cfg["seed"])
+    monitor = SuiteMonitor(backbone, suite, suite_arrays, references, folder)
+    dataset = training_dataset(train_inputs, labels, train_cfg["batch_size"], train_cfg["seed"])
     if distribution.backend == "torch" and distribution.num_replicas > 1:
         # One process per device: each takes every N-th batch of the same shuffled stream.
         dataset = dataset.shard(distribution.num_replicas, distribution.rank)
@@ -366,7 +395,7 @@ def main() -> None:
 def write_preset_metrics(output: str, config: dict) -> dict:
     """Evaluates the saved preset on held-out writers and stores metrics.json and the card."""
     specs = [
-        f"manifest:{data_root() / name}"
+        collection_spec(name)
         for name in config["data"]["datasets"] + config["data"].get("test_only", [])
     ]
     preset_name = Path(output).name

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from signver_keras.data.online_signatures import record_image
 from signver_keras.data.verification import (
     SignatureRecord,
     load_verification_data,
@@ -35,7 +36,8 @@ def select_writers(
         return records, False
     if not calibration or "split" not in calibration:
         raise ValueError("--subset needs a preset whose calibration records its writer split.")
-    if records[0].dataset not in calibration.get("datasets", []):
+    # Collections are named by their folder ("online/biosecurid" trains as "biosecurid").
+    if records[0].dataset not in {Path(name).name for name in calibration.get("datasets", [])}:
         return records, False
     parts = split_writers(records, calibration["split"], calibration["split_seed"])
     return parts[SPLIT_PARTS.index(subset)], True
@@ -62,7 +64,7 @@ def evaluate_verification(
     results, curves = {}, {}
     for name, records in tqdm(datasets.items(), desc="embedding datasets", unit="dataset"):
         start = time.perf_counter()
-        embeddings = extractor.embed([r.path for r in records])
+        embeddings = extractor.embed([record_image(r) for r in records])
         seconds = time.perf_counter() - start
         summary, scores = protocol_summary(
             records, embeddings, matcher, references, seed, classifier
