@@ -81,8 +81,9 @@ def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
 
     `data.datasets` are split by writer; `data.train_only` collections train
     whole (e.g. two sub-corpora that may share people, which a split could put
-    on both sides); `data.test_only` collections are never trained on
-    (`parts["test:NAME"]`).
+    on both sides); `data.test_only` and `data.report_only` collections are
+    never trained on (`parts["test:NAME"]`; recipes may select models on the
+    former, never on the latter).
 
     Every recipe that trains on the real datasets uses this split with the same
     `data.split` and `data.split_seed`, so no model trains on the writers that
@@ -98,7 +99,7 @@ def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
             parts[key] += part
     for name in data.get("train_only", []):
         parts["train"] += load_collection(name)
-    for name in data.get("test_only", []):
+    for name in data.get("test_only", []) + data.get("report_only", []):
         parts[f"test:{name}"] = load_collection(name)
     return parts
 

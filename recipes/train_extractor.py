@@ -202,7 +202,8 @@ def validation_suite(parts: dict, config: dict) -> dict[str, list[SignatureRecor
     Calibration writers of each split collection, and whole collections never
     trained on (`data.test_only`): selecting on many collections, none of them
     seen in training, favours a model that generalises over one that fits one
-    collection. The test writers of the split collections never take part.
+    collection. The test writers of the split collections and `data.report_only`
+    collections never take part.
     """
     suite = {}
     for name in config["data"]["datasets"]:
@@ -396,7 +397,9 @@ def write_preset_metrics(output: str, config: dict) -> dict:
     """Evaluates the saved preset on held-out writers and stores metrics.json and the card."""
     specs = [
         collection_spec(name)
-        for name in config["data"]["datasets"] + config["data"].get("test_only", [])
+        for name in config["data"]["datasets"]
+        + config["data"].get("test_only", [])
+        + config["data"].get("report_only", [])
     ]
     preset_name = Path(output).name
     handle = preset_name if Path(output).resolve().parent == BUNDLED_DIR else output
