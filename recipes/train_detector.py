@@ -8,12 +8,18 @@
 
 Data: synthetic pages for all four classes (cached letterboxed outside the
 repo; real signature crops of the *training* writers of sigcomp2011_dutch may
-be pasted in) plus the real scanned pages of tobacco800_signatures_valid
-minus a fixed 20 % hold-out chosen by file-name hash, which is never trained
-on and is what model selection and the reported numbers use. Real pages are
-labelled for signatures only but show unlabelled dates and initials: their
-heatmap loss for the other classes is masked out (a per-page class mask in
-the targets). The TensorFlow backend is about 3x faster than JAX on CPU here.
+be pasted in): ordinary scanned business pages, phone photos
+(`photo_simulation`), cheques and forms filled in by hand (unlabelled
+handwriting as hard negatives) and 300-dpi A4 scans signed in pencil, faint,
+thin or grey ink. Real pages: every page of `data.real_train`
+(tobacco800_signatures_train) plus tobacco800_signatures_valid minus a fixed
+20 % hold-out chosen by file-name hash, which is never trained on and is what
+the reported numbers use, and minus another 10 % (a second hash) on which the
+epoch and the default score threshold (the lowest reaching
+`threshold.precision` on signatures) are chosen. Real pages are labelled for
+signatures only but show unlabelled dates and initials: their heatmap loss
+for the other classes is masked out (a per-page class mask in the targets).
+The TensorFlow backend is about 3x faster than JAX on CPU here.
 """
 
 from __future__ import annotations
@@ -46,28 +52,36 @@ from recipes.common import (  # noqa: E402
 )
 from recipes.train_cleaner import CosineByProgress  # noqa: E402
 from signver_keras.data.detection_data import (  # noqa: E402
+    A4_300DPI,
+    CHEQUE_PHOTO,
     SYNTHETIC_EVAL_SEED,
     SYNTHETIC_LAYOUTS,
     DetectionPage,
     load_detection_data,
     split_pages,
 )
+from signver_keras.data.handwriting import INK_STYLES  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
 from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page  # noqa: E402
-from signver_keras.evaluation.detection import detection_metrics  # noqa: E402
+from signver_keras.evaluation.detection import (  # noqa: E402
+    detection_metrics,
+    threshold_for_precision,
+)
 from signver_keras.images import load_image  # noqa: E402
 from signver_keras.models.detector.signature_detector_decoder import (  # noqa: E402
     decode_predictions,
 )
 from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
     SignatureDetectorPreprocessor,
-    letterbox_page,
 )
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
 VALIDATION_SEED = SYNTHETIC_EVAL_SEED + 500_000
+#: Kinds of synthetic training pages (`data.synthetic_kinds`) and the seed block of each.
+SYNTHETIC_KINDS = ("synthetic", "photo", "filled", "hires")
+_KIND_SEED_OFFSET = {"synthetic": 0, "photo": 100_000, "filled": 200_000, "hires": 300_000}
 
 
 # --- cached, letterboxed pages -------------------------------------------------------------------
@@ -105,8 +119,8 @@ class PageSet:
         )
 
 
-def _letterboxed(gray: np.ndarray, boxes: np.ndarray, size: int):
-    ink, transform = letterbox_page(gray, size)
+def _letterboxed(gray: np.ndarray, boxes: np.ndarray, preprocessor: SignatureDetectorPreprocessor):
+    ink, transform = preprocessor.letterbox_page(gray)
     net_boxes = SignatureDetectorPreprocessor.letterbox_boxes(boxes, transform)
     return np.round(ink * 255).astype(np.uint8), net_boxes
 
@@ -120,26 +134,46 @@ def _init_worker(pool: list[np.ndarray]) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def _synthetic_page(job: tuple[int, int, tuple[int, int], bool]):
-    seed, size, page_size, use_pool = job
-    page = generate_page(seed, page_size, signature_pool=_POOL if use_pool else None)
-    image, boxes = _letterboxed(page.image, page.boxes, size)
+def kind_page(kind: str, seed: int, page_size: tuple[int, int], pool: list[np.ndarray]):
+    """One synthetic training page of a kind (`SYNTHETIC_KINDS`): a `SyntheticPage`."""
+    if kind == "synthetic":
+        return generate_page(seed, page_size, signature_pool=pool)
+    if kind == "photo":
+        return generate_page(seed, page_size, signature_pool=pool, photographed=True)
+    if kind == "filled":  # cheque photos, cheques and forms, filled in by hand
+        if seed % 4 == 0:
+            return generate_page(seed, CHEQUE_PHOTO, pool, "filled_cheque", photographed=True)
+        layout = "filled_cheque" if seed % 4 == 1 else "filled_form"
+        return generate_page(seed, page_size, pool, layout, photographed=seed % 4 == 3)
+    if kind == "hires":
+        return generate_page(seed, A4_300DPI, photographed=False, ink_styles=INK_STYLES)
+    raise ValueError(f"kind should be one of {SYNTHETIC_KINDS}; received {kind!r}.")
+
+
+def _synthetic_page(job: tuple):
+    seed, preprocessor_config, page_size, use_pool, kind = job
+    preprocessor = SignatureDetectorPreprocessor.from_config(preprocessor_config)
+    page = kind_page(kind, seed, page_size, _POOL if use_pool else [])
+    # Photographed pages are RGB: gray them as `detect` does (`load_image`).
+    image, boxes = _letterboxed(load_image(page.image), page.boxes, preprocessor)
     return image, boxes, page.labels
 
 
 def synthetic_pages(
     seeds: list[int],
-    size: int,
+    preprocessor: SignatureDetectorPreprocessor,
     page_size: tuple[int, int],
     pool: list[np.ndarray],
     pool_fraction: float,
     workers: int,
     tag: str,
+    kind: str = "synthetic",
 ) -> PageSet:
-    """Generates (or loads from the cache) letterboxed synthetic pages for all four classes."""
+    """Generates (or loads from the cache) letterboxed synthetic pages of one kind."""
     pool_key = hashlib.sha256(b"".join(p.tobytes()[:4096] for p in pool)).hexdigest()[:8]
+    inputs = _input_key(preprocessor)
     key = hashlib.sha256(
-        json.dumps([seeds, size, page_size, pool_key, len(pool), pool_fraction]).encode()
+        json.dumps([seeds, inputs, page_size, pool_key, len(pool), pool_fraction, kind]).encode()
     ).hexdigest()[:16]
     path = CACHE_DIR / f"detector_{tag}_{key}"
     cached = PageSet.load(path)
@@ -147,12 +181,14 @@ def synthetic_pages(
         print(f"{tag}: {len(cached)} synthetic pages from {path}.npy")
         return cached
     # The pool is used on a fixed, seed-defined share of pages; the rest get synthetic signatures.
+    config = preprocessor.get_config()
     jobs = [
         (
             seed,
-            size,
+            config,
             tuple(page_size),
             bool(pool) and (seed * 2654435761) % 1000 < 1000 * pool_fraction,
+            kind,
         )
         for seed in seeds
     ]
@@ -166,8 +202,9 @@ def synthetic_pages(
                 rate = (index + 1) / (time.monotonic() - start)
                 print(f"{tag}: generated {index + 1}/{len(jobs)} pages ({rate:.1f} pages/s)")
                 sys.stdout.flush()
+    size = preprocessor.letterbox_size
     pages = PageSet(
-        np.stack([r[0] for r in results]),
+        np.stack([r[0] for r in results]) if results else np.zeros((0, size, size), np.uint8),
         [r[1] for r in results],
         [r[2] for r in results],
         np.ones((len(results), len(CLASS_NAMES)), np.float32),
@@ -177,10 +214,22 @@ def synthetic_pages(
     return PageSet.load(path)
 
 
-def real_pages(pages: list[DetectionPage], size: int, class_mask: list[float], tag: str) -> PageSet:
+def _input_key(preprocessor: SignatureDetectorPreprocessor) -> list:
+    # Caches made before the preprocessing options keep their keys (bilinear, global).
+    options = [preprocessor.downscale, preprocessor.normalize]
+    size = preprocessor.letterbox_size
+    return size if options == ["bilinear", "global"] else [size, *options]
+
+
+def real_pages(
+    pages: list[DetectionPage],
+    preprocessor: SignatureDetectorPreprocessor,
+    class_mask: list[float],
+    tag: str,
+) -> PageSet:
     """Letterboxes real pages (cached outside the repo); `class_mask` says which are labelled."""
     key = hashlib.sha256(
-        json.dumps([[str(p.image) for p in pages], size, class_mask]).encode()
+        json.dumps([[str(p.image) for p in pages], _input_key(preprocessor), class_mask]).encode()
     ).hexdigest()[:16]
     path = CACHE_DIR / f"detector_{tag}_{key}"
     cached = PageSet.load(path)
@@ -188,9 +237,10 @@ def real_pages(pages: list[DetectionPage], size: int, class_mask: list[float], t
         return cached
     images, boxes = [], []
     for page in pages:
-        image, net_boxes = _letterboxed(load_image(page.image), page.boxes, size)
+        image, net_boxes = _letterboxed(load_image(page.image), page.boxes, preprocessor)
         images.append(image)
         boxes.append(net_boxes)
+    size = preprocessor.letterbox_size
     result = PageSet(
         np.stack(images) if images else np.zeros((0, size, size), np.uint8),
         boxes,
@@ -305,8 +355,8 @@ class DetectorBatches:
 # --- validation ---------------------------------------------------------------------------------
 
 
-def validate(detector, pages: PageSet, batch_size: int = 8) -> dict:
-    """mAP of the raw network on cached letterboxed pages, in network pixels."""
+def _predict(detector, pages: PageSet, batch_size: int = 8) -> tuple[list[dict], list[dict]]:
+    """(detections, labelled truths) of the raw network on cached pages, in network pixels."""
     predictions = []
     for start in range(0, len(pages), batch_size):
         batch = np.asarray(pages.images[start : start + batch_size], np.float32)[..., None] / 255
@@ -324,6 +374,12 @@ def validate(detector, pages: PageSet, batch_size: int = 8) -> dict:
         {"boxes": b[m[lab] > 0], "labels": lab[m[lab] > 0]}
         for b, lab, m in zip(pages.boxes, pages.labels, pages.masks, strict=True)
     ]
+    return predictions, truths
+
+
+def validate(detector, pages: PageSet, batch_size: int = 8) -> dict:
+    """mAP of the raw network on cached letterboxed pages, in network pixels."""
+    predictions, truths = _predict(detector, pages, batch_size)
     # Only classes a set is labelled for are scored (real pages: signatures).
     labelled = pages.masks.max(axis=0) > 0
     names = [n if labelled[i] else f"_{n}" for i, n in enumerate(detector.class_names)]
@@ -419,10 +475,11 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
     model = dict(config["model"])
     size = model.pop("image_size")
     head_filters = model.pop("head_filters")
+    inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
     backbone = sv.models.SignatureDetectorBackbone(image_shape=(size, size, 1), **model)
     return sv.SignatureDetector(
         backbone,
-        SignatureDetectorPreprocessor(size),
+        SignatureDetectorPreprocessor(size, **inputs),
         class_names=CLASS_NAMES,
         head_filters=head_filters,
     )
@@ -431,24 +488,58 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
 def load_real(config: dict, args, class_names) -> tuple[list, list, list, list[float]]:
     """(train, validation, held-out pages, class mask) of the real data (config or `--data`).
 
-    The held-out pages are only reported on; model selection uses the validation
-    pages, carved out of the training part by a second file-name hash.
+    `data.real` is split by file-name hash into held-out pages (only reported
+    on), validation pages (a second hash; epoch and threshold choice) and
+    training pages; every page of the `data.real_train` folders is trained on.
     """
+    data_cfg = config["data"]
     if args.data:
         pages = [p for spec in args.data for p in load_detection_data(spec, class_names)]
         present = sorted({int(lab) for p in pages for lab in p.labels})
         mask = [1.0 if i in present else 0.0 for i in range(len(class_names))]
+        extra = []
     else:
-        folder = config["data"].get("real")
+        folder = data_cfg.get("real")
         if not folder or not (data_root() / folder).is_dir():
             return [], [], [], [1.0] * len(class_names)
         pages = load_detection_data(f"yolo:{data_root() / folder}", class_names)
-        mask = [1.0 if n in config["data"]["real_classes"] else 0.0 for n in class_names]
-    data_cfg = config["data"]
+        mask = [1.0 if n in data_cfg["real_classes"] else 0.0 for n in class_names]
+        extra = [
+            page
+            for name in data_cfg.get("real_train") or []
+            for page in load_detection_data(f"yolo:{data_root() / name}", class_names)
+        ]
     train, holdout = split_pages(pages, data_cfg["holdout_fraction"], data_cfg["holdout_seed"])
     share = data_cfg.get("validation_fraction", 0.0) / (1.0 - data_cfg["holdout_fraction"])
     train, validation = split_pages(train, share, data_cfg["holdout_seed"] + 1)
-    return train, validation, holdout, mask
+    return train + extra, validation, holdout, mask
+
+
+def synthetic_sources(config: dict, preprocessor, pool: list[np.ndarray]) -> dict[str, PageSet]:
+    """Training pages of every kind in `data.synthetic_kinds` ({kind: page count})."""
+    data_cfg = config["data"]
+    first = data_cfg["synthetic_seed"] * 1_000_000
+    sources = {}
+    for kind, count in data_cfg["synthetic_kinds"].items():
+        start = first + _KIND_SEED_OFFSET[kind]
+        if count > 100_000 or start + count > SYNTHETIC_EVAL_SEED:
+            raise ValueError(
+                f"synthetic_kinds.{kind}: at most 100,000 pages below SYNTHETIC_EVAL_SEED; "
+                f"received {count} pages from seed {start}."
+            )
+        sources[kind] = synthetic_pages(
+            list(range(start, start + count)), preprocessor, tuple(data_cfg["page_size"]), pool,
+            data_cfg["pool_fraction"], data_cfg["workers"], kind, kind,
+        )  # fmt: skip
+    return sources
+
+
+def choose_threshold(detector, pages: PageSet, precision: float) -> dict | None:
+    """The lowest signature score threshold reaching `precision` on `pages` (IoU 0.5)."""
+    predictions, truths = _predict(detector, pages)
+    names = list(detector.class_names)
+    _, matches = detection_metrics(predictions, truths, names, detector.score_threshold)
+    return threshold_for_precision(matches["signature"], precision)
 
 
 def main() -> None:
@@ -466,34 +557,23 @@ def main() -> None:
         f"{len(real_holdout)} held out; class mask {mask}"
     )
     # Real pages first: a bad path fails before minutes of page generation.
-    real = real_pages(real_train, size, mask, "real_train")
+    preprocessor = detector.preprocessor
+    real = real_pages(real_train, preprocessor, mask, "real_train")
     validation_real = (
-        real_pages(real_validation, size, mask, "real_validation") if real_validation else None
+        real_pages(real_validation, preprocessor, mask, "real_validation")
+        if real_validation
+        else None
     )
     pool = signature_pool(config)
     print(f"signature pool: {len(pool)} real crops of training writers")
-    count = data_cfg["synthetic_pages"]
-    first = data_cfg["synthetic_seed"] * 1_000_000
-    if first + count > SYNTHETIC_EVAL_SEED:
-        raise ValueError("synthetic training seeds must stay below SYNTHETIC_EVAL_SEED.")
-    page_size = tuple(data_cfg["page_size"])
-    workers = data_cfg["workers"]
-    synthetic = synthetic_pages(
-        list(range(first, first + count)), size, page_size, pool, data_cfg["pool_fraction"],
-        workers, "synthetic",
-    )  # fmt: skip
-    validation = {
-        "synthetic": synthetic_pages(
-            list(range(VALIDATION_SEED, VALIDATION_SEED + data_cfg["validation_pages"])),
-            size,
-            page_size,
-            [],
-            0.0,
-            workers,
-            "synthetic_val",
+    sources = synthetic_sources(config, preprocessor, pool)
+    validation = {}
+    for kind in data_cfg.get("validation_kinds", ["synthetic"]):
+        start = VALIDATION_SEED + _KIND_SEED_OFFSET[kind]
+        validation[kind] = synthetic_pages(
+            list(range(start, start + data_cfg["validation_pages"])), preprocessor,
+            tuple(data_cfg["page_size"]), [], 0.0, data_cfg["workers"], f"{kind}_val", kind,
         )  # fmt: skip
-    }
-
     if validation_real is not None:
         validation = {"real": validation_real, **validation}
     steps = train_cfg["steps_per_epoch"]
@@ -507,9 +587,12 @@ def main() -> None:
     if args.resume and checkpoint.model_path.exists():
         initial_epoch = checkpoint.restore(detector)
 
+    # Each synthetic kind gets its share of the synthetic part of a batch by page count.
+    total = sum(len(pages) for pages in sources.values())
+    shares = [(1.0 - data_cfg["real_fraction"]) * len(p) / total for p in sources.values()]
     batches = DetectorBatches(
-        [synthetic, real],
-        [1.0 - data_cfg["real_fraction"], data_cfg["real_fraction"]],
+        [*sources.values(), real],
+        [*shares, data_cfg["real_fraction"]],
         detector.label_encoder(),
         train_cfg["batch_size"],
         config["augment"],
@@ -537,36 +620,63 @@ def main() -> None:
     if monitor.best_path.exists():
         detector.load_weights(monitor.best_path)
         print(f"Best weights: {json.loads(monitor.state_path.read_text())}")
+    threshold = set_threshold(detector, validation, config["threshold"]["precision"])
 
     output = config["output"]["preset"]
     if not output:
         return
-    data = [config["data"]["real"].split("/")[0]] if real_holdout and not args.data else []
-    data += [config["data"]["signature_pool"]] if pool else []
-    selected_on = [f"{data_cfg['validation_pages']} synthetic validation pages"]
+    datasets = []
+    if real_holdout and not args.data:
+        datasets = [data_cfg["real"].split("/")[0]]
+        datasets += [name.split("/")[0] for name in data_cfg.get("real_train") or []]
+    datasets += [data_cfg["signature_pool"]] if pool else []
+    selected_on = [f"{data_cfg['validation_pages']} {kind} validation pages" for kind in validation]
     if validation_real is not None:
-        real_part = f"{len(real_validation)} real validation pages (not the held-out ones)"
-        selected_on.insert(0, real_part)
+        selected_on[0] = f"{len(real_validation)} real validation pages (not the held-out ones)"
     training = {
         "data": {
-            "datasets": data,
-            "synthetic": ["synthetic"],
+            "datasets": datasets,
+            "synthetic": {kind: len(pages) for kind, pages in sources.items()},
             "holdout": (
-                f"{data_cfg['holdout_fraction']:.0%} of the real pages by file-name hash "
-                f"(seed {data_cfg['holdout_seed']}), never trained on"
+                f"{data_cfg['holdout_fraction']:.0%} of the {data_cfg['real']} pages by file-name "
+                f"hash (seed {data_cfg['holdout_seed']}), never trained on"
             ),
         },
         "best": {
             **(json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {}),
             "selected_on": " and ".join(selected_on) + " (mean mAP50)",
         },
+        "threshold": threshold,
         "recipe": f"python -m recipes.train_detector --config {args.config}",
         "loss": "CenterNet focal heatmap + L1 size/offset; other classes masked on real pages",
-        "input": f"{size}x{size} letterboxed grayscale page",
+        "input": (
+            f"{size}x{size} letterboxed grayscale page (downscale {preprocessor.downscale}, "
+            f"normalize {preprocessor.normalize})"
+        ),
         "backend": keras.backend.backend(),
         "from_preset": args.from_preset,
     }
     publish(detector, folder, output, config, bool(real_holdout) and not args.data, training)
+
+
+def set_threshold(detector, validation: dict[str, PageSet], precision: float) -> dict:
+    """Sets the detector's default score threshold for `precision` on the first validation set.
+
+    The first set is the real validation pages when there are any. Where the
+    target cannot be reached, the threshold stays as it was and the record says so.
+    """
+    name, pages = next(iter(validation.items()))
+    chosen = choose_threshold(detector, pages, precision)
+    record = {"target_precision": precision, "chosen_on": f"{len(pages)} {name} validation pages"}
+    if chosen is None:
+        print(f"Signature precision {precision} is not reached on {name}: threshold unchanged.")
+        return {**record, "value": detector.score_threshold, "reached": False}
+    detector.score_threshold = chosen["threshold"]
+    print(
+        f"Score threshold {chosen['threshold']:.3f}: signature precision "
+        f"{chosen['precision']:.3f}, recall {chosen['recall']:.3f} on {name} validation pages"
+    )
+    return {**record, "value": chosen["threshold"], "reached": True, **chosen}
 
 
 def publish(
@@ -583,7 +693,11 @@ def publish(
     fresh = detector.__class__.from_config(detector.get_config())
     fresh.set_weights(detector.get_weights())
     fresh.save_to_preset(str(candidate))
-    specs = [f"{layout}:{config['evaluation']['synthetic_pages']}" for layout in SYNTHETIC_LAYOUTS]
+    counts = config["evaluation"].get("pages_per_set") or {}
+    specs = [
+        f"{layout}:{counts.get(layout, config['evaluation']['synthetic_pages'])}"
+        for layout in SYNTHETIC_LAYOUTS
+    ]
     if with_real:
         specs.insert(0, f"yolo:{data_root() / config['data']['real']}")
     report = evaluate("detection", str(candidate), specs, out_dir=str(folder / "evaluation"),

@@ -313,7 +313,7 @@ def styled_signature(
     if style not in INK_STYLES:
         raise ValueError(f"style should be one of {INK_STYLES}; received {style!r}.")
     px_per_mm = dpi / MM_PER_INCH
-    width_mm = {"pencil": (0.25, 0.45), "faint": (0.25, 0.5), "thin": (0.08, 0.18)}.get(
+    width_mm = {"pencil": (0.2, 0.4), "faint": (0.25, 0.5), "thin": (0.06, 0.14)}.get(
         style, (0.3, 0.5)
     )
     pen_width = max(0.6, float(rng.uniform(*width_mm)) * px_per_mm)
@@ -323,9 +323,9 @@ def styled_signature(
         tooth = rng.random(ink.shape, dtype=np.float32)
         ink = ink * np.clip(0.2 + tooth * rng.uniform(0.9, 1.3), 0, 1)
         ink = ndimage.gaussian_filter(ink, 0.4 * px_per_mm / 12).astype(np.float32)
-        return E.trim(ink), float(rng.uniform(0.25, 0.55)), GRAPHITE
+        return E.trim(ink), float(rng.uniform(0.12, 0.4)), GRAPHITE
     if style == "faint":
-        return ink, float(rng.uniform(0.15, 0.35)), pen_ink(rng)
+        return ink, float(rng.uniform(0.1, 0.3)), pen_ink(rng)
     if style == "thin":
         return ink, float(rng.uniform(0.55, 0.9)), pen_ink(rng)
-    return ink, float(rng.uniform(0.3, 0.5)), GREY_INK
+    return ink, float(rng.uniform(0.2, 0.4)), GREY_INK

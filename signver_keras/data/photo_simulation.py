@@ -55,7 +55,7 @@ _MESH_CELL = 32
 # Points sampled along each box edge when boxes (not an instance map) are moved.
 _EDGE_SAMPLES = 24
 
-_WOODS = ((0.72, 0.55, 0.36), (0.45, 0.30, 0.19), (0.62, 0.38, 0.24), (0.60, 0.57, 0.52))
+_WOODS = ((0.72, 0.55, 0.36), (0.45, 0.30, 0.19), (0.62, 0.38, 0.24), (0.78, 0.66, 0.5))
 _FABRICS = ((0.20, 0.28, 0.45), (0.45, 0.45, 0.47), (0.70, 0.64, 0.52), (0.55, 0.18, 0.16))
 _DESKS = ((0.85, 0.85, 0.83), (0.30, 0.30, 0.32), (0.78, 0.72, 0.60), (0.55, 0.62, 0.60))
 _STONES = ((0.6, 0.58, 0.55), (0.35, 0.33, 0.32), (0.8, 0.76, 0.7))
@@ -125,7 +125,7 @@ class PhotoStyle:
         """Settings drawn in the ranges seen on phone photos of documents."""
         warm = float(rng.normal(0.0, 0.4))  # > 0: tungsten left-over, < 0: cool daylight
         tint = float(rng.normal(0.0, 0.02))
-        white_balance = (1.0 + 0.1 * warm, 1.0 + tint, 1.0 - 0.14 * warm)
+        white_balance = (1.0 + 0.08 * warm, 1.0 + 0.02 * warm + tint, 1.0 - 0.1 * warm)
         return cls(
             background=str(rng.choice(BACKGROUNDS, p=_BACKGROUND_WEIGHTS)),
             hand=bool(rng.random() < 0.25),
@@ -296,7 +296,7 @@ def _wood(rng: np.random.Generator, shape) -> np.ndarray:
     rings = _stretched_noise(rng, shape, angle, (4, int(rng.integers(12, 30))))
     wave = 0.5 + 0.5 * np.sin(2 * np.pi * (rings * rng.uniform(2, 5) + grain * 0.4))
     fine = 0.45 * wave + 0.35 * grain + 0.2 * smooth_field(rng, shape, 5)
-    base = _colour(rng, _WOODS)
+    base = _colour(rng, _WOODS, 0.03)
     texture = base * (0.72 + 0.45 * fine[..., None])
     # Plank seams: thin dark lines along the grain.
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)

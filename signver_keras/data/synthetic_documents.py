@@ -282,7 +282,9 @@ class PageLayout:
             if label is None or region is None:
                 continue
             x1, y1, x2, y2 = region
-            mask = ink[y1 - y : y2 - y, x1 - x : x2 - x] * darkness > _MASK_THRESHOLD
+            # Faint ink (pencil, a dry pen) counts where it is at its darkest.
+            level = min(_MASK_THRESHOLD, 0.4 * darkness)
+            mask = ink[y1 - y : y2 - y, x1 - x : x2 - x] * darkness > level
             if label == REDACTION:
                 mask = ink[y1 - y : y2 - y, x1 - x : x2 - x] > 0.5
             if not mask.any() or len(labels) >= 254:

@@ -186,3 +186,39 @@ def detection_metrics(
         "per_class": per_class,
     }
     return summary, matches
+
+
+def threshold_for_precision(matches: ClassMatches, target: float) -> dict[str, float] | None:
+    """The lowest score threshold whose detections reach `target` precision (IoU 0.5).
+
+    Among the thresholds where the precision of the boxes kept (score >= threshold)
+    is at least `target`, the lowest one finds the most objects. Returns
+    `{"threshold", "precision", "recall"}` there, or None when no threshold
+    reaches the target (or there is nothing to find).
+
+    Example:
+    ```python
+    summary, matches = detection_metrics(found, truth, ["signature"], 0.3)
+    threshold_for_precision(matches["signature"], 0.9)["threshold"]
+    ```
+    """
+    if not 0 < target <= 1:
+        raise ValueError(f"target should be a precision in (0, 1]; received {target}.")
+    if matches.num_ground_truth == 0 or matches.scores.size == 0:
+        return None
+    hits = matches.matched[0]
+    scores = matches.scores
+    # A threshold keeps every detection with score >= it: cut only between distinct scores.
+    last_of_score = np.append(scores[1:] != scores[:-1], True)
+    tp = np.cumsum(hits)[last_of_score]
+    kept = (np.arange(len(scores)) + 1)[last_of_score]
+    precision = tp / kept
+    reached = np.flatnonzero(precision >= target)
+    if reached.size == 0:
+        return None
+    best = int(reached[-1])
+    return {
+        "threshold": float(scores[last_of_score][best]),
+        "precision": float(precision[best]),
+        "recall": float(tp[best] / matches.num_ground_truth),
+    }

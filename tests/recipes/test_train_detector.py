@@ -18,7 +18,8 @@ def test_killed_run_resumes_and_saves_a_loadable_preset(tmp_path):
     first = start("train_detector", CONFIG, run_dir, output, "--epochs", 40, env=env)
     killed_at = kill_after_first_checkpoint(first, run_dir)
     assert not output.exists()
-    assert list(cache.glob("detector_synthetic_*.npy")), "pages should be cached"
+    for kind in ("synthetic", "photo", "filled", "hires"):
+        assert list(cache.glob(f"detector_{kind}_*.npy")), f"{kind} pages should be cached"
 
     log = finish(
         start(
@@ -45,6 +46,15 @@ def test_killed_run_resumes_and_saves_a_loadable_preset(tmp_path):
     assert metrics["command"].startswith(f"signver-keras evaluate detection --preset {output}")
     assert {"synthetic:3", "synthetic-photo:3"} <= set(metrics["results"])
     assert "| data | class |" in (output / "README.md").read_text()
+    # The default threshold was chosen on validation pages for the configured precision,
+    # and the preprocessing options travel with the preset.
+    threshold = json.loads((output / "training.json").read_text())["threshold"]
+    assert threshold["target_precision"] == 0.9 and "validation pages" in threshold["chosen_on"]
+    assert detector.score_threshold == pytest.approx(threshold["value"])
+    assert (detector.preprocessor.downscale, detector.preprocessor.normalize) == ("min", "local")
+    assert {"synthetic-300dpi:1", "synthetic-cheque:3", "synthetic-form:3"} <= set(
+        metrics["results"]
+    )
 
 
 def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(shared_data):
@@ -55,6 +65,7 @@ def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(sh
     import yaml
 
     from recipes.train_detector import load_real
+    from signver_keras.data.detection_data import load_detection_data, split_pages
 
     config = yaml.safe_load(open("recipes/configs/detector_base.yaml"))
     train, validation, holdout, mask = load_real(
@@ -62,6 +73,13 @@ def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(sh
     )
     names = [{page.name for page in part} for part in (train, validation, holdout)]
     assert not (names[0] & names[1]) and not (names[0] & names[2]) and not (names[1] & names[2])
-    total = sum(map(len, names))
-    assert 0.05 < len(validation) / total < 0.15 and 0.15 < len(holdout) / total < 0.25
+    valid_pages = load_detection_data(f"yolo:{shared_data / config['data']['real']}", ["signature"])
+    share = (len(validation) / len(valid_pages), len(holdout) / len(valid_pages))
+    assert 0.05 < share[0] < 0.15 and 0.15 < share[1] < 0.25
+    # The held-out pages are the ones every earlier report used: same hash, same pages.
+    assert names[2] == {page.name for page in split_pages(valid_pages)[1]}
+    if (shared_data / "tobacco800_signatures_train").is_dir():
+        folder = shared_data / config["data"]["real_train"][0]
+        extra = load_detection_data(f"yolo:{folder}", ["signature"])
+        assert {page.name for page in extra} <= names[0]  # the other documents: all trained on
     assert mask == [1.0, 0.0, 0.0, 0.0]
