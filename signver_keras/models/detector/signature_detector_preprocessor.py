@@ -25,10 +25,15 @@ def min_pool(gray: np.ndarray, factor: int) -> np.ndarray:
     if factor < 2:
         return gray
     height, width = gray.shape
-    pad_h, pad_w = -height % factor, -width % factor
-    padded = np.pad(gray, ((0, pad_h), (0, pad_w)), mode="edge")
-    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
-    return blocks.min(axis=(1, 3))
+    padded = np.pad(gray, ((0, -height % factor), (0, -width % factor)), mode="edge")
+    # Strided minima, columns then rows: several times faster than a 4-D reshape's min.
+    columns = padded[:, 0::factor].copy()
+    for offset in range(1, factor):
+        np.minimum(columns, padded[:, offset::factor], out=columns)
+    pooled = columns[0::factor].copy()
+    for offset in range(1, factor):
+        np.minimum(pooled, columns[offset::factor], out=pooled)
+    return pooled
 
 
 def local_paper_normalize(gray: np.ndarray, window: int) -> np.ndarray:
