@@ -33,6 +33,7 @@ from recipes.train_extractor import (  # noqa: E402
     write_preset_metrics,
 )
 from signver_keras.models.extractor.signature_extractor import WRITER_BACKGROUND_FILE  # noqa: E402
+from signver_keras.utils.atomic import atomic_path  # noqa: E402
 
 UPDATED_FILES = ("task.json", WRITER_BACKGROUND_FILE)
 
@@ -69,9 +70,8 @@ def main() -> None:
         extractor.save_to_preset(Path(tmp) / preset.name)
         for name in UPDATED_FILES:
             # Each file is replaced whole (copy, then rename): never half-written.
-            staged = preset / f".{name}.partial"
-            shutil.copyfile(Path(tmp) / preset.name / name, staged)
-            os.replace(staged, preset / name)
+            with atomic_path(preset / name) as staged:
+                shutil.copyfile(Path(tmp) / preset.name / name, staged)
     if not args.no_metrics:
         print(write_preset_metrics(str(preset), config)["table"])
 

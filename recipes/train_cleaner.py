@@ -56,6 +56,7 @@ from signver_keras.images import load_image  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.cleaner.signature_cleaner_loss import SignatureCleanerLoss  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
+from signver_keras.utils.atomic import atomic_path  # noqa: E402
 from signver_keras.utils.ink import ink_bbox, ink_intensity, paper_normalize  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
@@ -132,9 +133,8 @@ def make_tiles(
     order = np.random.default_rng(seed).permutation(count)
     noisy, clean = noisy[order], clean[order]
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".partial.npz")
-    np.savez(partial, noisy=noisy, clean=clean)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        np.savez(partial, noisy=noisy, clean=clean)
     return noisy, clean
 
 

@@ -5,17 +5,18 @@ import signver_keras as sv
 verifier = sv.SignatureVerifier.from_preset("signver_base")
 result = verifier.verify("cheque.png", ["ref1.png", "ref2.png", "ref3.png"])
 ```
+
+Names are loaded on first use (PEP 562): `import signver_keras` is fast and
+imports no backend; the first model class used prepares one
+(`signver_keras.utils.backend`).
 """
 
+import importlib
 import os
 
 # JAX is the default backend; respect an explicit choice made before import.
 os.environ.setdefault("KERAS_BACKEND", "jax")
-# keras-hub imports TensorFlow; keep its C++ start-up chatter out of users' output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from signver_keras import models  # noqa: E402
-from signver_keras.embeddings import Embeddings  # noqa: E402
 from signver_keras.errors import (  # noqa: E402
     EmbeddingMismatchError,
     EmptyReferencesError,
@@ -26,60 +27,54 @@ from signver_keras.errors import (  # noqa: E402
     PresetNotFoundError,
     SignverError,
 )
-from signver_keras.evaluation.calibration import (  # noqa: E402
-    calibrate_extractor,
-    calibrate_matcher,
-)
-from signver_keras.gallery import SignatureGallery  # noqa: E402
-from signver_keras.images import load_image, load_images  # noqa: E402
-from signver_keras.models import (  # noqa: E402
-    SignatureCleaner,
-    SignatureDetector,
-    SignatureExtractor,
-)
-from signver_keras.models.matcher.matcher import (  # noqa: E402
-    Matcher,
-    ScoreRule,
-    Verification,
-    WriterThresholdRule,
-)
-from signver_keras.models.matcher.writer_classifier import WriterClassifier  # noqa: E402
-from signver_keras.pipeline.signature_verifier import (  # noqa: E402
-    FoundSignatures,
-    SignatureVerifier,
-)
-from signver_keras.pipeline.signature_verifier_presets import pipeline_presets  # noqa: E402
-from signver_keras.presets import declare, list_presets  # noqa: E402
 from signver_keras.version import __version__  # noqa: E402
 
-declare("pipeline", pipeline_presets, None)
+# Public name -> module that defines it, imported when the name is first used.
+_LAZY = {
+    "Embeddings": "signver_keras.embeddings",
+    "FoundSignatures": "signver_keras.pipeline.signature_verifier",
+    "Matcher": "signver_keras.models.matcher.matcher",
+    "ScoreRule": "signver_keras.models.matcher.matcher",
+    "SignatureCleaner": "signver_keras.models",
+    "SignatureDetector": "signver_keras.models",
+    "SignatureExtractor": "signver_keras.models",
+    "SignatureGallery": "signver_keras.gallery",
+    "SignatureVerifier": "signver_keras.pipeline.signature_verifier",
+    "Verification": "signver_keras.models.matcher.matcher",
+    "WriterClassifier": "signver_keras.models.matcher.writer_classifier",
+    "WriterThresholdRule": "signver_keras.models.matcher.matcher",
+    "calibrate_extractor": "signver_keras.evaluation.calibration",
+    "calibrate_matcher": "signver_keras.evaluation.calibration",
+    "list_presets": "signver_keras.presets",
+    "load_image": "signver_keras.images",
+    "load_images": "signver_keras.images",
+}
+_SUBMODULES = ("models", "presets")
 
 __all__ = [
     "EmbeddingMismatchError",
-    "Embeddings",
     "EmptyReferencesError",
     "HubUnavailableError",
     "ImageNotFoundError",
-    "FoundSignatures",
     "ImageTooLargeError",
     "InvalidImageError",
-    "Matcher",
     "PresetNotFoundError",
-    "ScoreRule",
-    "SignatureCleaner",
-    "SignatureDetector",
-    "SignatureExtractor",
-    "SignatureGallery",
-    "SignatureVerifier",
     "SignverError",
-    "Verification",
-    "WriterClassifier",
-    "WriterThresholdRule",
     "__version__",
-    "calibrate_extractor",
-    "calibrate_matcher",
-    "list_presets",
-    "load_image",
-    "load_images",
-    "models",
+    *_LAZY,
+    *_SUBMODULES,
 ]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

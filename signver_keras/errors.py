@@ -62,6 +62,10 @@ class GalleryError(SignverError, ValueError):
     """A gallery cannot be opened or changed as asked (base of the gallery errors)."""
 
 
+class GalleryNotFoundError(GalleryError, FileNotFoundError):
+    """A gallery was to be read but does not exist (reading never creates one)."""
+
+
 class NotAGalleryError(GalleryError):
     """A database exists but is not a signver-keras gallery (or the file is not a database)."""
 

@@ -8,10 +8,6 @@ Hugging Face ecosystem, and `hf://org/name@revision` pins a branch, tag or commi
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
 
 import huggingface_hub
 from huggingface_hub import constants
@@ -61,11 +57,29 @@ def parse_hf_handle(handle: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
-def _offline_advice(handle: str) -> str:
+def _one_line(error: BaseException) -> str:
+    """An error's first message line, without its closing period (it is quoted mid-sentence)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    first = lines[0].removeprefix("Got: ") if lines else type(error).__name__
+    return first.rstrip(".")
+
+
+def _unavailable_message(handle: str, error: BaseException) -> str:
+    """One line: what failed, why, and the advice that fits the current offline setting."""
+    repo_id = parse_hf_handle(handle)[0]
+    download = (
+        f"download it once where the Hub is reachable (`hf download {repo_id} --local-dir DIR`) "
+        "and pass DIR to `from_preset`"
+    )
+    if constants.HF_HUB_OFFLINE:
+        return (
+            f"'{handle}' is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) and "
+            f"HF_HUB_OFFLINE is set, so it cannot be downloaded: {download}, or unset "
+            "HF_HUB_OFFLINE to download it from the Hub."
+        )
     return (
-        f"To work offline, download it once where the Hub is reachable "
-        f"(`hf download {parse_hf_handle(handle)[0]} --local-dir DIR`) and pass DIR "
-        "to `from_preset`, or set HF_HUB_OFFLINE=1 to load it from the local cache."
+        f"Could not download '{handle}' from {constants.ENDPOINT} ({_one_line(error)}). To work "
+        f"offline, {download}, or set HF_HUB_OFFLINE=1 to load it from the local cache."
     )
 
 
@@ -90,10 +104,7 @@ def download_preset(handle: str) -> str:
         raise PresetNotFoundError(f"Invalid Hugging Face handle '{handle}': {error}") from error
     except (LocalEntryNotFoundError, EntryNotFoundError, *_TRANSPORT_ERRORS) as error:
         # snapshot_download reports an unreachable endpoint as a missing cache entry.
-        raise HubUnavailableError(
-            f"Could not download '{handle}' from {constants.ENDPOINT}: {error}. "
-            + _offline_advice(handle)
-        ) from error
+        raise HubUnavailableError(_unavailable_message(handle, error)) from error
 
 
 def upload_folder(folder: str | os.PathLike, repo_id: str, private: bool = False) -> str:
@@ -112,29 +123,6 @@ def upload_folder(folder: str | os.PathLike, repo_id: str, private: bool = False
         raise ValueError(f"Invalid Hugging Face repository id '{repo_id}': {error}") from error
     except _TRANSPORT_ERRORS as error:
         raise HubUnavailableError(
-            f"Could not upload to '{repo_id}' on {constants.ENDPOINT}: {error}"
+            f"Could not upload to '{repo_id}' on {constants.ENDPOINT} ({_one_line(error)})."
         ) from error
     return str(repo)
-
-
-def atomic_save(preset_dir: str | os.PathLike, write: Callable[[Path], None]) -> None:
-    """Writes a preset folder completely in a sibling temp folder, then swaps it in.
-
-    A crash or a bad model mid-save leaves any earlier preset at `preset_dir` intact.
-    """
-    target = Path(preset_dir).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        write(staging)
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            target.rename(backup)
-            staging.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

@@ -23,10 +23,20 @@ ImageInput = str | os.PathLike | Image.Image | np.ndarray
 #: about 50 MP; anything much larger is more likely a decompression bomb.
 MAX_PIXELS = 170_000_000
 
+#: Shortest side, in pixels, of an image used as a signature (a crop to verify,
+#: embed, clean or enroll); smaller images cannot hold a readable signature.
+MIN_SIGNATURE_SIDE = 8
+
+#: An image used as a signature whose gray levels span less than this (darkest to
+#: lightest, of 255) holds no ink: a blank crop.
+MIN_INK_CONTRAST = 16
+
 
 def _describe(image: object) -> str:
     if isinstance(image, (str, os.PathLike)):
         return f"'{os.fspath(image)}'"
+    if isinstance(image, Image.Image):
+        return f"PIL image ({image.mode}, {image.width}x{image.height})"
     if isinstance(image, np.ndarray):
         return f"array of shape {image.shape} and dtype {image.dtype}"
     return type(image).__name__
@@ -145,6 +155,29 @@ def _open_path(path: Path, max_pixels: int) -> np.ndarray:
         ) from error
 
 
+def check_image_file(path: str | os.PathLike) -> None:
+    """Checks that `path` is an image file Pillow recognises, reading only its header.
+
+    A fast check for commands that read large pages later (after loading a
+    model): the same errors as `load_image`, without decoding the pixels.
+    """
+    path = Path(path)
+    source = f"'{path}'"
+    if not path.exists():
+        raise ImageNotFoundError(f"Image file {source} does not exist.")
+    if path.is_dir():
+        raise InvalidImageError(f"Image path {source} is a folder, not an image file.")
+    if path.stat().st_size == 0:
+        raise InvalidImageError(f"Image file {source} is empty (0 bytes).")
+    try:
+        with Image.open(path):
+            pass
+    except (UnidentifiedImageError, OSError) as error:
+        raise InvalidImageError(
+            f"Image file {source} is not a readable image ({error})."
+        ) from error
+
+
 def load_image(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     """Loads one image as an 8-bit grayscale array of shape (H, W).
 
@@ -183,6 +216,40 @@ def load_image(image: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     )
 
 
+def check_signature(gray: np.ndarray, source: str) -> np.ndarray:
+    """Refuses a loaded (H, W) uint8 image that cannot be a signature; returns it unchanged.
+
+    Raises `InvalidImageError` naming `source` when a side is shorter than
+    `MIN_SIGNATURE_SIDE` pixels or the image has no ink (gray levels spanning less
+    than `MIN_INK_CONTRAST`).
+    """
+    height, width = gray.shape[:2]
+    if min(height, width) < MIN_SIGNATURE_SIDE:
+        raise InvalidImageError(
+            f"Image {source} is too small to hold a signature: {width}x{height} pixels; "
+            f"expected at least {MIN_SIGNATURE_SIDE}x{MIN_SIGNATURE_SIDE}."
+        )
+    darkest, lightest = int(gray.min()), int(gray.max())
+    if lightest - darkest < MIN_INK_CONTRAST:
+        raise InvalidImageError(
+            f"Image {source} has no ink: its gray levels only span {darkest}..{lightest}, "
+            f"expected a contrast of at least {MIN_INK_CONTRAST} (is it a blank crop?)."
+        )
+    return gray
+
+
+def load_signature(image: ImageInput) -> np.ndarray:
+    """`load_image`, then `check_signature`: an (H, W) uint8 image fit to be a signature.
+
+    Example:
+    ```python
+    from signver_keras.images import load_signature
+    gray = load_signature("query.png")  # InvalidImageError if tiny or blank
+    ```
+    """
+    return check_signature(load_image(image), _describe(image))
+
+
 def is_single_image(images: object) -> bool:
     """Tells one image from a batch: a list/tuple is a batch, a 4-D array is a batch."""
     if isinstance(images, np.ndarray):
@@ -202,6 +269,16 @@ def load_images(images: ImageInput | Sequence[ImageInput]) -> list[np.ndarray]:
     if not batch:
         raise InvalidImageError("Received an empty list of images; pass at least one image.")
     return [load_image(image) for image in batch]
+
+
+def load_signatures(images: ImageInput | Sequence[ImageInput]) -> list[np.ndarray]:
+    """`load_images` for signatures: each one also passes `check_signature`."""
+    if is_single_image(images):
+        return [load_signature(images)]
+    batch = list(images)
+    if not batch:
+        raise InvalidImageError("Received an empty list of images; pass at least one image.")
+    return [load_signature(image) for image in batch]
 
 
 #: File suffixes read by `load_document_pages` as PDF documents.

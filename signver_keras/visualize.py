@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from signver_keras.images import ImageInput, load_image
+from signver_keras.utils.atomic import atomic_path
 
 #: One colour per detector class (colour-blind-safe Okabe-Ito hues).
 CLASS_COLORS = {
@@ -51,7 +52,6 @@ def draw_detections(
         draw.rectangle([4, legend_y, 16, legend_y + 10], fill=color)
         draw.text((20, legend_y - 1), name, fill=(0, 0, 0))
         legend_y += 14
-    tmp = f"{os.fspath(path)}.partial.png"
-    page.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as partial:
+        page.save(partial, format="PNG")
     return page

@@ -123,6 +123,7 @@ def test_unreachable_endpoint_is_hub_unavailable_with_offline_advice(hub_env):
     assert closed in message
     assert "HF_HUB_OFFLINE=1" in message and "hf download signver-test/extractor" in message
     assert isinstance(info.value, ConnectionError)
+    assert len(message.splitlines()) == 1 and ".." not in message
 
 
 def test_offline_mode_loads_from_the_cache(local_hub, hub_env, single, versions, scribbles):
@@ -136,8 +137,12 @@ def test_offline_mode_loads_from_the_cache(local_hub, hub_env, single, versions,
 
 def test_offline_mode_without_cache_is_hub_unavailable(local_hub, hub_env):
     hub_env.use(local_hub.url, offline=True)
-    with pytest.raises(sv.HubUnavailableError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(sv.HubUnavailableError, match="HF_HUB_OFFLINE is set") as info:
         sv.SignatureExtractor.from_preset("hf://signver-test/extractor")
+    message = str(info.value)
+    # Already offline: the advice is to download elsewhere or go online, not to set it again.
+    assert "set HF_HUB_OFFLINE=1" not in message and "hf download signver-test/extractor" in message
+    assert len(message.splitlines()) == 1 and ".." not in message
 
 
 def test_malformed_handle_is_preset_not_found():

@@ -118,3 +118,46 @@ def test_pillow_decompression_bomb_is_image_too_large(tmp_path):
     Image.new("1", (20000, 20000), 1).save(tmp_path / "huge.png")
     with pytest.raises(sv.ImageTooLargeError):
         load_image(tmp_path / "huge.png")
+
+
+@pytest.mark.parametrize(
+    ("size", "message"), [((1, 1), "too small"), ((5, 200), "too small"), ((7, 7), "8x8")]
+)
+def test_images_too_small_for_a_signature_name_the_file(tmp_path, size, message):
+    path = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros(size, np.uint8)).save(path)
+    assert load_image(path).shape == size  # an image, just not a signature
+    with pytest.raises(sv.InvalidImageError, match=message) as info:
+        images.load_signature(path)
+    assert "tiny.png" in str(info.value)
+
+
+def test_blank_crop_has_no_ink(tmp_path, scribbles):
+    path = tmp_path / "blank.png"
+    noise = np.random.default_rng(0).integers(240, 240 + images.MIN_INK_CONTRAST - 1, (60, 120))
+    Image.fromarray(noise.astype(np.uint8)).save(path)
+    with pytest.raises(sv.InvalidImageError, match="no ink") as info:
+        images.load_signatures([scribbles[0], path])
+    assert "blank.png" in str(info.value)
+    assert images.load_signature(scribbles[0]).shape == scribbles[0].shape
+
+
+def test_signature_checks_guard_the_extractor_and_verifier(tiny_extractor, scribbles):
+    blank = np.full((40, 80), 255, np.uint8)
+    with pytest.raises(sv.InvalidImageError, match="no ink"):
+        tiny_extractor.embed(blank)
+    with pytest.raises(sv.InvalidImageError, match="too small"):
+        sv.SignatureVerifier(tiny_extractor).verify(np.zeros((1, 1), np.uint8), scribbles[:2])
+    # Crops already checked (or cut by a detector) can skip the check.
+    assert tiny_extractor.embed(blank, check_input=False).shape[0] == 1
+
+
+def test_check_image_file_reads_only_the_header(tmp_path, scribbles):
+    path = tmp_path / "page.png"
+    Image.fromarray(scribbles[0]).save(path)
+    images.check_image_file(path)
+    with pytest.raises(sv.ImageNotFoundError, match="nope.png"):
+        images.check_image_file(tmp_path / "nope.png")
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(sv.InvalidImageError, match="not a readable image"):
+        images.check_image_file(tmp_path / "text.png")

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from signver_keras.batch.rows import _pyarrow, result_schema, rows_to_table, sort_table
+from signver_keras.utils.atomic import atomic_path
 
 
 def parts_dir(out: str | os.PathLike) -> Path:
@@ -18,9 +19,8 @@ def parts_dir(out: str | os.PathLike) -> Path:
 def _write_atomic(table, target: Path) -> None:
     import pyarrow.parquet as pq
 
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
-    pq.write_table(table, partial)
-    os.replace(partial, target)
+    with atomic_path(target) as partial:
+        pq.write_table(table, partial)
 
 
 def write_part(rows: list[dict], out: str | os.PathLike, tag: str) -> Path:

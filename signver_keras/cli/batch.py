@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+
+def _require(module: str, extra: str, what: str) -> None:
+    """Fails with the pip command of the extra that provides `module`."""
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"{what} needs {module}, which is not installed: pip install 'signver-keras[{extra}]'."
+        ) from error
 
 
 def cmd_batch(args: argparse.Namespace) -> None:
     try:
+        # Before anything loads: the optional extras this command needs.
+        _require("pyarrow", "batch", "Batch output (Parquet)")
+        if args.engine == "ray":
+            _require("ray", "ray", "--engine ray")
         _run(args)
-    except ImportError as error:  # an optional extra (pyarrow, ray) is missing
+    except ImportError as error:
         print(f"signver-keras batch: error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -17,9 +17,19 @@ def _load_verifier(preset: str, no_clean: bool):
     return sv.SignatureVerifier.from_preset(preset, detector=None, **overrides)
 
 
-def _open(args: argparse.Namespace, with_model: bool):
+def _open(args: argparse.Namespace, with_model: bool, create: bool = False):
+    """Opens the gallery; only commands that write (`create`) may create a new one."""
     import signver_keras as sv
+    from signver_keras.gallery.gallery_store import check_gallery_file
+    from signver_keras.gallery.signature_gallery import POSTGRES_SCHEMES
 
+    if not create and not str(args.gallery).startswith(POSTGRES_SCHEMES):
+        check_gallery_file(args.gallery)  # before loading a model: a typo fails fast
+    query = getattr(args, "query", None)
+    if query is not None and with_model:
+        from signver_keras.images import load_signature
+
+        load_signature(query)
     verifier = None
     if with_model:
         verifier = _load_verifier(args.preset, getattr(args, "no_clean", False))
@@ -36,7 +46,7 @@ def _when(timestamp: float) -> str:
 
 def cmd_enroll(args: argparse.Namespace) -> None:
     metadata = json.loads(args.metadata) if args.metadata else None
-    with _open(args, True) as gallery:
+    with _open(args, True, create=True) as gallery:
         added = gallery.enroll(args.person, args.images, metadata=metadata, source=args.source)
         total = len(gallery.references(args.person))
     payload = {"person_id": args.person, "added": added, "references": total}
@@ -130,7 +140,10 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    with _open(args, bool(args.preset)) as gallery:
+    from signver_keras.gallery.gallery_store import check_gallery_file
+
+    check_gallery_file(args.file)  # SQLite would turn an empty or missing file into a gallery
+    with _open(args, bool(args.preset), create=True) as gallery:
         counts = gallery.import_(args.file)
     _emit(
         args,
@@ -169,12 +182,12 @@ def add_gallery_commands(commands: argparse._SubParsersAction) -> None:
     remove = verbs.add_parser("remove", help="remove a person and their references")
     remove.add_argument("gallery")
     remove.add_argument("person")
-    remove.set_defaults(run=cmd_remove)
+    remove.set_defaults(run=cmd_remove, no_model=True)
 
     listing = verbs.add_parser("list", help="list persons, or one person's references")
     listing.add_argument("gallery")
     listing.add_argument("person", nargs="?")
-    listing.set_defaults(run=cmd_list)
+    listing.set_defaults(run=cmd_list, no_model=True)
 
     verify = verbs.add_parser("verify", help="was QUERY signed by PERSON?")
     verify.add_argument("gallery")
@@ -199,7 +212,7 @@ def add_gallery_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("gallery")
     export.add_argument("out")
     export.add_argument("--overwrite", action="store_true")
-    export.set_defaults(run=cmd_export)
+    export.set_defaults(run=cmd_export, no_model=True)
 
     importing = verbs.add_parser("import", help="merge an exported gallery file")
     importing.add_argument("gallery")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_BAD_INPUT = 2
+JSON_HELP = "print JSON instead of tables"
 
 
 def _progress(items: Sequence, desc: str) -> Iterable:
@@ -53,8 +54,11 @@ def cmd_presets(args: argparse.Namespace) -> None:
 
 def cmd_detect(args: argparse.Namespace) -> None:
     import signver_keras as sv
+    from signver_keras.images import check_image_file
     from signver_keras.visualize import draw_detections
 
+    for page in args.pages:
+        check_image_file(page)
     detector = sv.SignatureDetector.from_preset(args.preset)
     results = []
     for page in _progress(args.pages, "detect"):
@@ -96,18 +100,20 @@ def cmd_clean(args: argparse.Namespace) -> None:
     from PIL import Image
 
     import signver_keras as sv
+    from signver_keras.images import load_signature
+    from signver_keras.utils.atomic import atomic_path
 
+    crops = [load_signature(crop) for crop in args.crops]  # bad inputs fail before the model loads
     cleaner = sv.SignatureCleaner.from_preset(args.preset)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for crop in _progress(args.crops, "clean"):
+    for path, crop in zip(_progress(args.crops, "clean"), crops, strict=True):
         cleaned = cleaner.clean(crop)[0]
-        target = out / f"{Path(crop).stem}.png"
-        partial = target.with_suffix(".partial.png")
-        Image.fromarray(np.asarray(cleaned)).save(partial)
-        os.replace(partial, target)
-        written.append({"input": crop, "output": str(target)})
+        target = out / f"{Path(path).stem}.png"
+        with atomic_path(target) as partial:
+            Image.fromarray(np.asarray(cleaned)).save(partial)
+        written.append({"input": path, "output": str(target)})
     _emit(args, written, lambda: _table(written, ["input", "output"]))
 
 
@@ -115,12 +121,14 @@ def cmd_embed(args: argparse.Namespace) -> None:
     import numpy as np
 
     import signver_keras as sv
+    from signver_keras.images import load_signature
+    from signver_keras.utils.atomic import atomic_path
 
+    images = [load_signature(path) for path in args.images]  # fail before the model loads
     extractor = sv.SignatureExtractor.from_preset(args.preset)
-    embeddings = np.concatenate([extractor.embed(path) for path in _progress(args.images, "embed")])
-    partial = f"{args.out}.partial.npy"
-    np.save(partial, embeddings)
-    os.replace(partial, args.out)
+    embeddings = np.concatenate([extractor.embed(image) for image in _progress(images, "embed")])
+    with atomic_path(args.out) as partial, open(partial, "wb") as file:
+        np.save(file, embeddings)
     payload = {
         "out": args.out,
         "shape": list(embeddings.shape),
@@ -137,10 +145,14 @@ def cmd_embed(args: argparse.Namespace) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> None:
     import signver_keras as sv
+    from signver_keras.images import load_signature
 
+    # Every image is read and checked before the models load (seconds), so a typo fails fast.
+    query = load_signature(args.query)
+    references = [load_signature(path) for path in args.refs]
     overrides = {"cleaner": None} if args.no_clean else {}
     verifier = sv.SignatureVerifier.from_preset(args.preset, detector=None, **overrides)
-    result = verifier.verify(args.query, args.refs)
+    result = verifier.verify(query, references)
     payload = {
         "query": args.query,
         "references": args.refs,
@@ -243,12 +255,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="signver-keras", description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     presets = commands.add_parser("presets", help="list bundled presets")
     presets.add_argument("--family", choices=["detector", "cleaner", "extractor", "pipeline"])
-    presets.set_defaults(run=cmd_presets)
+    presets.set_defaults(run=cmd_presets, no_model=True)
 
     detect = commands.add_parser("detect", help="find signatures, initials, redactions, dates")
     detect.add_argument("pages", nargs="+")
@@ -310,12 +322,48 @@ def build_parser() -> argparse.ArgumentParser:
     from signver_keras.cli.ui import add_ui_parser
 
     add_ui_parser(commands)
+    _accept_json_after_commands(parser)
     return parser
+
+
+def _accept_json_after_commands(parser: argparse.ArgumentParser) -> None:
+    """Lets `--json` follow any (sub)command too, as in `signver-keras presets --json`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in set(action.choices.values()):
+                # SUPPRESS: when absent here, the value given before the command stays.
+                subparser.add_argument(
+                    "--json", action="store_true", default=argparse.SUPPRESS, help=JSON_HELP
+                )
+                _accept_json_after_commands(subparser)
+
+
+def _quiet_tensorflow() -> None:
+    """Imports TensorFlow with stderr muted: it prints C++ start-up lines on every run
+    (oneDNN, CUDA probing) before any log level applies. Only under its backend:
+    otherwise signver-keras does not import it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("KERAS_BACKEND", "jax") != "tensorflow" or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe logs here
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from signver_keras.errors import SignverError
+
+    if not getattr(args, "no_model", False):
+        _quiet_tensorflow()
 
     try:
         args.run(args)

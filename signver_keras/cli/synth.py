@@ -21,22 +21,27 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from signver_keras.utils.atomic import atomic_path
+
+if TYPE_CHECKING:
+    import numpy as np
 
 KINDS = ("documents", "pairs", "writers")
 
 
 def _item_seed(seed: int, index: int, stream: int = 0) -> int:
+    import numpy as np  # here, not at the top: `signver-keras --help` should not load numpy
+
     return int(np.random.SeedSequence([seed, stream, index]).generate_state(1)[0])
 
 
 def _save_png(image: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    partial = path.with_name(path.stem + ".partial.png")
-    Image.fromarray(image).save(partial)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        Image.fromarray(image).save(partial)
 
 
 def _bar(total: int, desc: str, unit: str):
@@ -109,12 +114,10 @@ def write_writers(
                 )
             bar.update()
     manifest = out / "MANIFEST.csv"
-    partial = out / "MANIFEST.partial.csv"
-    with partial.open("w", newline="", encoding="utf-8") as handle:
-        table = csv.DictWriter(handle, ["path", "writer_id", "label", "forger_id", "subset"])
+    with atomic_path(manifest) as partial, open(partial, "w", newline="", encoding="utf-8") as file:
+        table = csv.DictWriter(file, ["path", "writer_id", "label", "forger_id", "subset"])
         table.writeheader()
         table.writerows(rows)
-    os.replace(partial, manifest)
     return {
         "kind": "writers",
         "out": str(out),
@@ -147,4 +150,4 @@ def add_synth_parser(commands) -> None:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--genuine", type=int, default=4, help="writers: genuine per writer")
     synth.add_argument("--forgeries", type=int, default=4, help="writers: forgeries per writer")
-    synth.set_defaults(run=cmd_synth)
+    synth.set_defaults(run=cmd_synth, no_model=True)

@@ -28,11 +28,12 @@ made since.
 from __future__ import annotations
 
 import io
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from signver_keras.utils.atomic import atomic_write_bytes
 
 #: Galleries with at least this many persons use the approximate index.
 APPROXIMATE_FROM = 50_000
@@ -171,12 +172,10 @@ class PersonIndex:
             live=self.live,
             ann=faiss.serialize_index(self.ann),
         )
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         try:
-            partial.write_bytes(buffer.getvalue())
-            os.replace(partial, path)
+            atomic_write_bytes(path, buffer.getvalue())
         except OSError:
-            partial.unlink(missing_ok=True)  # a read-only folder: keep the index in memory
+            pass  # a read-only folder: keep the index in memory
 
     def _load(self, path: Path | None, extractor_id: str | None) -> None:
         if path is None or not path.exists():

@@ -20,8 +20,37 @@ from typing import Any
 
 import numpy as np
 
-from signver_keras.errors import GallerySchemaError, NotAGalleryError
+from signver_keras.errors import GalleryNotFoundError, GallerySchemaError, NotAGalleryError
 from signver_keras.gallery import gallery_schema as schema
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_gallery_file(path: str | os.PathLike) -> None:
+    """Refuses a SQLite gallery path that holds no database, before anything opens it.
+
+    `SQLiteStore` creates a missing gallery (and turns an empty file into one),
+    which is right for enrolling and wrong for reading: a mistyped path would
+    silently become a new, empty gallery. Commands that only read call this first.
+
+    Raises:
+        GalleryNotFoundError: nothing exists at `path`.
+        NotAGalleryError: `path` is a folder, an empty file, or not a SQLite database.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GalleryNotFoundError(
+            f"No gallery at '{path}': the file does not exist. Galleries are created by "
+            "enrolling (`signver-keras gallery enroll`, `SignatureGallery(path).enroll`)."
+        )
+    if path.is_dir():
+        raise NotAGalleryError(f"Gallery path '{path}' is a folder, not a file.")
+    with open(path, "rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        what = "an empty file (0 bytes)" if not header else "not a SQLite database"
+        raise NotAGalleryError(f"'{path}' is not a signver-keras gallery: it is {what}.")
 
 
 class GalleryStore:

@@ -1,53 +1,38 @@
-"""Model families. Import from here (or from `signver_keras`), never from submodules."""
+"""Model families. Import from here (or from `signver_keras`), never from submodules.
 
-from signver_keras import presets
-from signver_keras.models.cleaner.signature_cleaner import SignatureCleaner
-from signver_keras.models.cleaner.signature_cleaner_backbone import SignatureCleanerBackbone
-from signver_keras.models.cleaner.signature_cleaner_preprocessor import (
-    SignatureCleanerPreprocessor,
-)
-from signver_keras.models.cleaner.signature_cleaner_presets import (
-    backbone_presets as _cleaner_presets,
-)
-from signver_keras.models.detector.signature_detector import SignatureDetector
-from signver_keras.models.detector.signature_detector_backbone import (
-    SignatureDetectorBackbone,
-)
-from signver_keras.models.detector.signature_detector_label_encoder import (
-    SignatureDetectorLabelEncoder,
-)
-from signver_keras.models.detector.signature_detector_loss import SignatureDetectorLoss
-from signver_keras.models.detector.signature_detector_preprocessor import (
-    SignatureDetectorPreprocessor,
-)
-from signver_keras.models.detector.signature_detector_presets import (
-    backbone_presets as _detector_presets,
-)
-from signver_keras.models.extractor.signature_extractor import SignatureExtractor
-from signver_keras.models.extractor.signature_extractor_backbone import (
-    SignatureExtractorBackbone,
-)
-from signver_keras.models.extractor.signature_extractor_preprocessor import (
-    SignatureExtractorPreprocessor,
-)
-from signver_keras.models.extractor.signature_extractor_presets import (
-    backbone_presets as _extractor_presets,
-)
+Names are loaded on first use (PEP 562), so `import signver_keras.models` loads no
+backend; the first model class looked up prepares it (`signver_keras.utils.backend`).
+"""
 
-presets.declare("extractor", _extractor_presets, SignatureExtractorBackbone)
-presets.declare("detector", _detector_presets, SignatureDetectorBackbone)
-presets.declare("cleaner", _cleaner_presets, SignatureCleanerBackbone)
+import importlib
 
-__all__ = [
-    "SignatureCleaner",
-    "SignatureCleanerBackbone",
-    "SignatureCleanerPreprocessor",
-    "SignatureDetector",
-    "SignatureDetectorBackbone",
-    "SignatureDetectorLabelEncoder",
-    "SignatureDetectorLoss",
-    "SignatureDetectorPreprocessor",
-    "SignatureExtractor",
-    "SignatureExtractorBackbone",
-    "SignatureExtractorPreprocessor",
-]
+_FAMILY_MODULES = {
+    "SignatureCleaner": "cleaner.signature_cleaner",
+    "SignatureCleanerBackbone": "cleaner.signature_cleaner_backbone",
+    "SignatureCleanerPreprocessor": "cleaner.signature_cleaner_preprocessor",
+    "SignatureDetector": "detector.signature_detector",
+    "SignatureDetectorBackbone": "detector.signature_detector_backbone",
+    "SignatureDetectorLabelEncoder": "detector.signature_detector_label_encoder",
+    "SignatureDetectorLoss": "detector.signature_detector_loss",
+    "SignatureDetectorPreprocessor": "detector.signature_detector_preprocessor",
+    "SignatureExtractor": "extractor.signature_extractor",
+    "SignatureExtractorBackbone": "extractor.signature_extractor_backbone",
+    "SignatureExtractorPreprocessor": "extractor.signature_extractor_preprocessor",
+}
+
+__all__ = sorted(_FAMILY_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _FAMILY_MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from signver_keras.utils.backend import prepare_backend
+
+    prepare_backend()
+    value = getattr(importlib.import_module(f"{__name__}.{_FAMILY_MODULES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

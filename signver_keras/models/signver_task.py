@@ -7,15 +7,21 @@ save presets atomically with a model card, and push to the Hugging Face Hub.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
 import keras
 import keras_hub
+import numpy as np
 
 from signver_keras import hub, presets
+from signver_keras.errors import PresetNotFoundError
 from signver_keras.model_card import write_model_card
+from signver_keras.utils.atomic import atomic_folder
+from signver_keras.utils.backend import tensorflow_kept_out
 
 
 def load_handle(preset: str | os.PathLike, family: str) -> str:
@@ -24,6 +30,29 @@ def load_handle(preset: str | os.PathLike, family: str) -> str:
     if handle.startswith(hub.HF_PREFIX):
         return hub.download_preset(handle)
     return handle
+
+
+# Registered backbone name in a preset's config.json -> the family it belongs to.
+_BACKBONE_FAMILIES = {
+    "signver_keras>SignatureDetectorBackbone": "detector",
+    "signver_keras>SignatureCleanerBackbone": "cleaner",
+    "signver_keras>SignatureExtractorBackbone": "extractor",
+}
+
+
+def _check_preset_family(preset: str | os.PathLike, handle: str, family: str) -> None:
+    """A detector preset loaded as an extractor (etc.) fails here, naming both families."""
+    config_path = Path(handle) / "config.json"
+    if not config_path.is_file():
+        return
+    backbone = json.loads(config_path.read_text()).get("registered_name")
+    found = _BACKBONE_FAMILIES.get(backbone)
+    if found is None:
+        raise PresetNotFoundError(
+            f"'{os.fspath(preset)}' is not a signver-keras {family} preset: its backbone is "
+            f"{backbone!r}, expected 'signver_keras>Signature{family.capitalize()}Backbone'."
+        )
+    presets.check_family(preset, found, family)
 
 
 class SignverTask(keras_hub.models.Task):
@@ -44,8 +73,12 @@ class SignverTask(keras_hub.models.Task):
         # Keras deserializes in safe mode by default: a preset can only name
         # registered classes, never run code (lambdas are refused).
         handle = load_handle(preset, cls.family)
-        model = super().from_preset(handle, load_weights, **kwargs)
-        if load_weights and os.path.isdir(handle):
+        _check_preset_family(preset, handle, cls.family)
+        is_folder = os.path.isdir(handle)
+        # gs:// and the other tf.io.gfile schemes need TensorFlow; local folders do not.
+        with tensorflow_kept_out() if is_folder else contextlib.nullcontext():
+            model = super().from_preset(handle, load_weights, **kwargs)
+        if load_weights and is_folder:
             model.load_assets(Path(handle))
         return model
 
@@ -73,7 +106,7 @@ class SignverTask(keras_hub.models.Task):
             self.save_assets(folder)
             write_model_card(folder, name, self.family, description)
 
-        hub.atomic_save(preset_dir, write)
+        atomic_folder(preset_dir, write)
 
     def push_to_hub(
         self, repo_id: str, private: bool = False, description: str | None = None
@@ -106,5 +139,16 @@ class SignverTask(keras_hub.models.Task):
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def _forward(self, batch):
-        """Runs the network on one preprocessed batch."""
-        return self.predict_on_batch(batch)
+        """Runs the network on one preprocessed batch.
+
+        The batch is zero-padded to a power of two, so 1 to 64 images need 7
+        compiled programs per image shape instead of 64 (with JAX, each new
+        shape compiles for seconds); inference is per image, so padding rows
+        change nothing but time.
+        """
+        count = len(batch)
+        padded = 1 << (count - 1).bit_length()
+        if padded != count:
+            filler = np.zeros((padded - count, *batch.shape[1:]), batch.dtype)
+            batch = np.concatenate([batch, filler])
+        return keras.tree.map_structure(lambda x: x[:count], self.predict_on_batch(batch))

@@ -15,9 +15,10 @@ import numpy as np
 from signver_keras import hub, presets
 from signver_keras.embeddings import Embeddings
 from signver_keras.errors import EmptyReferencesError, PresetNotFoundError
-from signver_keras.images import ImageInput, load_image, load_images
+from signver_keras.images import ImageInput, load_image, load_images, load_signatures
 from signver_keras.model_card import render_pipeline_card
 from signver_keras.models.matcher.matcher import Matcher, Verification
+from signver_keras.utils.atomic import atomic_folder
 
 PIPELINE_FILE = "pipeline.json"
 STAGES = ("detector", "cleaner", "extractor")
@@ -165,7 +166,7 @@ class SignatureVerifier:
             card = pipeline_card(Path(preset_dir).name, spec)
             (folder / hub.MODEL_CARD_FILE).write_text(card)
 
-        hub.atomic_save(preset_dir, write)
+        atomic_folder(preset_dir, write)
 
     def push_to_hub(self, repo_id: str, private: bool = False) -> str:
         """Uploads the whole pipeline (all stages) to one Hub repository."""
@@ -174,12 +175,19 @@ class SignatureVerifier:
             self.save_to_preset(folder)
             return hub.upload_folder(folder, repo_id, private=private)
 
-    def embed(self, images: ImageInput | Sequence[ImageInput]) -> Embeddings:
-        """Cleans (when a cleaner is set) and embeds signature crops."""
-        grays = load_images(images)
+    def embed(
+        self, images: ImageInput | Sequence[ImageInput], check_input: bool = True
+    ) -> Embeddings:
+        """Cleans (when a cleaner is set) and embeds signature crops.
+
+        `check_input` refuses images too small or blank to be a signature
+        (`InvalidImageError` naming the file); detector crops skip it.
+        """
+        grays = load_signatures(images) if check_input else load_images(images)
         if self.cleaner is not None:
             grays = self.cleaner.clean(grays)
-        return self.extractor.embed(grays)
+        # Checked above: a crop the cleaner left blank is embedded, not refused.
+        return self.extractor.embed(grays, check_input=False)
 
     def _require_matcher(self) -> Matcher:
         if self.matcher is None:
@@ -200,8 +208,8 @@ class SignatureVerifier:
         matcher = self._require_matcher()
         if references is None or (isinstance(references, (list, tuple)) and not references):
             raise EmptyReferencesError("No reference signatures: pass at least one reference.")
-        reference_images = load_images(references)
-        embeddings = self.embed([load_image(query), *reference_images])
+        images = load_signatures([query]) + load_signatures(references)
+        embeddings = self.embed(images, check_input=False)
         return matcher.verify(embeddings[:1], embeddings[1:])
 
     def identify(
@@ -229,5 +237,9 @@ class SignatureVerifier:
             labels=found["labels"][keep] if len(keep) else found["labels"],
             names=[n for n, k in zip(found["names"], keep, strict=True) if k],
             crops=crops,
-            embeddings=self.embed(crops) if crops and self.extractor is not None else None,
+            embeddings=(
+                self.embed(crops, check_input=False)
+                if crops and self.extractor is not None
+                else None
+            ),
         )

@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from keras_hub.src.utils import preset_utils
-
 from signver_keras.errors import PresetNotFoundError
 
 BUNDLED_DIR = Path(__file__).resolve().parent
@@ -32,16 +30,10 @@ def bundled_path(name: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def declare(family: str, presets: dict[str, dict[str, str]], backbone_cls: type | None) -> None:
-    """Declares a family's presets and registers the shipped ones with KerasHub."""
-    registered = {}
+def declare(family: str, presets: dict[str, dict[str, str]]) -> None:
+    """Declares a family's presets (name -> {"description": ...})."""
     for name, info in presets.items():
         _DECLARED[name] = {"family": family, **info}
-        folder = bundled_path(name)
-        if folder is not None:
-            registered[name] = {"metadata": dict(info), "kaggle_handle": str(folder)}
-    if backbone_cls is not None and registered:
-        preset_utils.register_presets(registered, backbone_cls)
 
 
 def declared_description(name: str) -> str:
@@ -75,6 +67,7 @@ def resolve(preset: str | os.PathLike, family: str) -> str:
         return preset
     folder = bundled_path(preset) if preset in _DECLARED else None
     if folder is not None:
+        check_family(preset, _DECLARED[preset]["family"], family)
         return str(folder)
     if os.path.isdir(preset):
         if not os.path.exists(os.path.join(preset, "config.json")) and family != "pipeline":
@@ -93,6 +86,16 @@ def resolve(preset: str | os.PathLike, family: str) -> str:
         f"{reason} Available {family} presets: {names}. You can also pass a local folder "
         "written by `save_to_preset`, or a Hub handle such as 'hf://org/name'."
     )
+
+
+def check_family(preset: str | os.PathLike, found: str, family: str) -> None:
+    """Raises `PresetNotFoundError` when a preset of family `found` is loaded as `family`."""
+    if found != family:
+        names = ", ".join(available(family)) or "none shipped yet"
+        raise PresetNotFoundError(
+            f"'{os.fspath(preset)}' is a {found} preset, not a {family} preset. Available "
+            f"{family} presets: {names}."
+        )
 
 
 def preset_info(name: str) -> dict[str, Any]:
@@ -132,3 +135,26 @@ def list_presets(family: str | None = None) -> list[dict[str, Any]]:
     if family is not None and family not in FAMILIES:
         raise ValueError(f"Unknown family '{family}'. Expected one of {FAMILIES} or None.")
     return [preset_info(name) for name in available(family)]
+
+
+def _declare_families() -> None:
+    # Plain dicts beside each family's code; importing them loads no backend.
+    from signver_keras.models.cleaner.signature_cleaner_presets import backbone_presets as cleaner
+    from signver_keras.models.detector.signature_detector_presets import (
+        backbone_presets as detector,
+    )
+    from signver_keras.models.extractor.signature_extractor_presets import (
+        backbone_presets as extractor,
+    )
+    from signver_keras.pipeline.signature_verifier_presets import pipeline_presets
+
+    for family, declared in (
+        ("detector", detector),
+        ("cleaner", cleaner),
+        ("extractor", extractor),
+        ("pipeline", pipeline_presets),
+    ):
+        declare(family, declared)
+
+
+_declare_families()

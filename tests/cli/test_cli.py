@@ -1,6 +1,7 @@
 """The signver-keras command line: JSON output, files written, one-line errors."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -56,9 +57,65 @@ def test_bad_input_exits_non_zero_with_one_line(files, capsys):
     assert "missing.png" in error and len(error.splitlines()) == 1
 
 
-def test_unknown_preset_exits_non_zero(capsys):
-    assert main(["embed", "x.png", "--out", "e.npy", "--preset", "no_such_preset"]) == 2
+def test_unknown_preset_exits_non_zero(files, capsys):
+    _, paths = files
+    assert main(["embed", paths[0], "--out", "e.npy", "--preset", "no_such_preset"]) == 2
     assert "no_such_preset" in capsys.readouterr().err
+
+
+def test_missing_input_fails_before_the_model_loads(files, capsys, monkeypatch):
+    _, paths = files
+
+    def load_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the inputs were checked")
+
+    monkeypatch.setattr(sv.SignatureVerifier, "from_preset", load_model)
+    assert main(["verify", "missing.png", "--refs", *paths]) == 2
+    assert "missing.png" in capsys.readouterr().err
+    monkeypatch.setattr(sv.SignatureDetector, "from_preset", load_model)
+    assert main(["detect", paths[0], "missing_page.jpg"]) == 2
+    assert "missing_page.jpg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [(np.zeros((1, 1), np.uint8), "too small"), (np.full((60, 120), 250, np.uint8), "no ink")],
+)
+def test_tiny_or_blank_query_is_an_error_naming_the_file(files, capsys, tmp_path, image, reason):
+    root, paths = files
+    query = tmp_path / "query.png"
+    Image.fromarray(image).save(query)
+    code = main(["verify", str(query), "--refs", *paths, "--preset", str(root / "pipeline")])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert "query.png" in error and reason in error and len(error.splitlines()) == 1
+
+
+def test_wrong_family_preset_is_preset_not_found(files, capsys):
+    root, paths = files
+    code = main(["detect", paths[0], "--preset", str(root / "extractor")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "extractor preset, not a detector preset" in error
+    with pytest.raises(sv.PresetNotFoundError, match="extractor preset, not a cleaner"):
+        sv.SignatureCleaner.from_preset("signver_extractor_base")
+
+
+def test_json_is_accepted_after_the_command(capsys):
+    assert main(["presets", "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["--json", "presets"]) == 0
+    assert json.loads(capsys.readouterr().out) == after
+    assert main(["gallery", "list", "missing.db", "--json"]) == 2  # parsed, then refused
+
+
+def test_batch_without_pyarrow_names_the_extra(monkeypatch, capsys, files):
+    _, paths = files
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", paths[0], "--out", "out.parquet"])
+    assert exit_info.value.code == 2
+    assert "signver-keras[batch]" in capsys.readouterr().err
 
 
 def test_presets_json(capsys):

@@ -47,7 +47,7 @@ class PixelExtractor:
     def embedding_dim(self) -> int:
         return self.size[0] * self.size[1]
 
-    def embed(self, images, batch_size: int = 64) -> Embeddings:
+    def embed(self, images, batch_size: int = 64, check_input: bool = True) -> Embeddings:
         rows = []
         for gray in load_images(images):
             ink = np.argwhere(gray < 200)

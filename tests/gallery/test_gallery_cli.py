@@ -60,15 +60,41 @@ def test_gallery_commands(files, capsys, tmp_path):
 def test_gallery_errors_are_one_line(files, capsys, tmp_path):
     root, paths = files
     db = str(tmp_path / "g.db")
-    assert main(["gallery", "remove", db, "nobody"]) == 2
-    assert "No person 'nobody'" in capsys.readouterr().err
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"garbage")
     preset = ["--preset", str(root / "pipeline")]
     assert main(["gallery", "enroll", db, "x", paths[0], str(broken), *preset]) == 2
     err = capsys.readouterr().err
     assert "broken.png" in err and len(err.strip().splitlines()) == 1
+    assert main(["gallery", "remove", db, "nobody"]) == 2
+    assert "No person 'nobody'" in capsys.readouterr().err
     notes = tmp_path / "notes.txt"
     notes.write_text("plain text " * 50)
     assert main(["identify", paths[0], "--gallery", str(notes), *preset]) == 2
     assert "not a signver-keras gallery" in capsys.readouterr().err
+
+
+def test_read_commands_never_create_a_gallery(files, capsys, tmp_path):
+    root, paths = files
+    missing = tmp_path / "no" / "such" / "dir" / "x.db"
+    preset = ["--preset", str(root / "pipeline")]
+    for argv in (
+        ["gallery", "list", str(missing)],
+        ["gallery", "remove", str(missing), "alice"],
+        ["gallery", "export", str(missing), str(tmp_path / "out.gallery")],
+        ["gallery", "verify", str(missing), "alice", paths[0], *preset],
+        ["gallery", "identify", str(missing), paths[0], *preset],
+        ["identify", paths[0], "--gallery", str(missing), *preset],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "No gallery at" in err and str(missing) in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "no").exists()
+
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert main(["gallery", "list", str(empty)]) == 2
+    assert "empty file (0 bytes)" in capsys.readouterr().err
+    assert main(["gallery", "import", str(tmp_path / "new.db"), str(empty)]) == 2
+    assert "empty file" in capsys.readouterr().err
+    assert empty.stat().st_size == 0 and not (tmp_path / "new.db").exists()

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from signver_keras.embeddings import Embeddings
-from signver_keras.images import ImageInput, load_images
+from signver_keras.images import ImageInput, load_images, load_signatures
 from signver_keras.models.extractor.signature_extractor_backbone import (
     SignatureExtractorBackbone,
 )
@@ -113,12 +113,21 @@ class SignatureExtractor(SignverTask):
             digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
         return digest.hexdigest()[:16]
 
-    def embed(self, images: ImageInput | list[ImageInput], batch_size: int = 64) -> Embeddings:
+    def embed(
+        self,
+        images: ImageInput | list[ImageInput],
+        batch_size: int = 64,
+        check_input: bool = True,
+    ) -> Embeddings:
         """Embeds one or more signature images.
 
         Args:
             images: a path, PIL image or numpy array, or a list of them.
             batch_size: int. Images per forward pass.
+            check_input: bool. Refuse images too small or too blank to be a
+                signature (`signver_keras.images.check_signature`) with
+                `InvalidImageError`. Pass False for crops already checked, or
+                cut by a detector.
 
         Returns:
             `Embeddings` (a float32 numpy array of shape (N, D), rows of unit
@@ -126,7 +135,7 @@ class SignatureExtractor(SignverTask):
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; received {batch_size}.")
-        grays = load_images(images)
+        grays = load_signatures(images) if check_input else load_images(images)
         preprocessor = self.preprocessor or SignatureExtractorPreprocessor(
             target_size=self.backbone.image_shape[:2]
         )

@@ -33,8 +33,12 @@ def test_paper_tone_and_ink_darkness_do_not_change_the_input(scribbles):
     assert base.max() > 0.85  # strokes stretched to full darkness (blurred by the resize)
 
 
-def test_blank_image_embeds_without_error(tiny_extractor):
-    assert tiny_extractor.embed(np.full((40, 80), 255, np.uint8)).shape == (1, 16)
+def test_blank_image_is_refused_unless_checks_are_off(tiny_extractor):
+    blank = np.full((40, 80), 255, np.uint8)
+    with pytest.raises(sv.InvalidImageError, match="no ink"):
+        tiny_extractor.embed(blank)
+    # The preprocessor itself copes with an image without ink.
+    assert tiny_extractor.embed(blank, check_input=False).shape == (1, 16)
 
 
 def test_preset_round_trip_is_exact_and_keeps_calibration(tiny_extractor, scribbles, tmp_path):

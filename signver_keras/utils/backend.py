@@ -1,0 +1,96 @@
+"""Getting the Keras backend ready the first time a model class is used.
+
+`signver_keras` imports no backend of its own (`import signver_keras` is fast);
+`prepare_backend` runs once, when a model class is first looked up, and:
+
+- with JAX, keeps compiled XLA programs in a persistent cache under the user
+  cache folder (`cache_dir()`), so a second process loads a preset and runs the
+  same input shapes without compiling again (a cold `verify` drops from ~20 s to
+  a few seconds);
+- with any backend but TensorFlow, imports KerasHub without TensorFlow
+  (`tensorflow_kept_out`; `SignverTask.from_preset` loads local presets the
+  same way). KerasHub imports TensorFlow whenever it is installed, which costs
+  seconds at every start and is not used by these models. TensorFlow stays
+  importable: tf.data and the TensorFlow backend still work, later in the
+  same process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+#: Set to a folder to move the compilation cache, or to "" to turn it off.
+CACHE_ENV = "SIGNVER_KERAS_CACHE"
+
+_prepared = False
+
+
+def cache_dir() -> Path | None:
+    """Folder of the persistent JAX compilation cache; None when turned off.
+
+    `$SIGNVER_KERAS_CACHE/jax` when that variable is set (empty: no cache),
+    else `$XDG_CACHE_HOME/signver_keras/jax` (default `~/.cache/signver_keras/jax`).
+    """
+    root = os.environ.get(CACHE_ENV)
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+        root = os.path.join(xdg, "signver_keras")
+    return Path(root) / "jax" if root else None
+
+
+def _enable_jax_compilation_cache() -> None:
+    import jax
+
+    folder = cache_dir()
+    # A cache the user configured (JAX_COMPILATION_CACHE_DIR or jax.config) is theirs to keep.
+    if folder is None or jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    # Our programs compile in well under JAX's default 1 s threshold, yet together
+    # take most of a cold start: cache them all.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+@contextlib.contextmanager
+def tensorflow_kept_out() -> Iterator[None]:
+    """While active, `import tensorflow` fails, unless TensorFlow is the backend or loaded.
+
+    KerasHub imports TensorFlow when it is installed and handles an ImportError
+    as "not installed": at its own import (for text tokenizers) and when loading
+    a preset from a local folder (to list `tf.io.gfile` URL schemes). Neither is
+    needed by these models under JAX or PyTorch, and the import costs seconds.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        yield
+        return
+    blocked = ("tensorflow", "tensorflow_text")
+    # A None entry in sys.modules makes `import tensorflow` raise ImportError.
+    for name in blocked:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+
+
+def prepare_backend() -> None:
+    """Configures the Keras backend for signver-keras models (once per process)."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    import keras
+
+    if keras.backend.backend() == "jax":
+        _enable_jax_compilation_cache()
+    with tensorflow_kept_out():
+        import keras_hub  # noqa: F401

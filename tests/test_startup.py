@@ -1,0 +1,60 @@
+"""Start-up cost: lazy public names, no backend until a model is used, no TensorFlow under JAX."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import signver_keras as sv
+
+HEAVY = ("keras", "keras_hub", "jax", "tensorflow", "numpy", "PIL", "sklearn")
+
+
+def _run(code: str, **env: str) -> dict:
+    """Runs `code` in a fresh interpreter; it prints one JSON line, returned parsed."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_import_and_help_load_no_backend():
+    loaded = _run(
+        "import json, sys\n"
+        "import signver_keras as sv\n"
+        "from signver_keras.cli.main import build_parser\n"
+        "build_parser()\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    assert loaded == []
+
+
+def test_every_public_name_resolves_and_is_listed():
+    for name in sv.__all__:
+        assert getattr(sv, name) is not None, name
+    assert set(sv.__all__) <= set(dir(sv))
+    assert "SignatureExtractorBackbone" in dir(sv.models)
+    assert sv.models.SignatureExtractorBackbone.__name__ == "SignatureExtractorBackbone"
+
+
+def test_jax_loads_presets_without_tensorflow_and_caches_compiled_programs(tmp_path, scribbles):
+    np.save(tmp_path / "query.npy", scribbles[0])
+    report = _run(
+        "import json, sys\n"
+        "import numpy as np\n"
+        "import signver_keras as sv\n"
+        "extractor = sv.SignatureExtractor.from_preset('signver_extractor_base')\n"
+        f"extractor.embed(np.load({str(tmp_path / 'query.npy')!r}))\n"
+        "print(json.dumps({'tensorflow': 'tensorflow' in sys.modules}))",
+        KERAS_BACKEND="jax",
+        SIGNVER_KERAS_CACHE=str(tmp_path / "cache"),
+    )
+    assert report == {"tensorflow": False}
+    assert any((tmp_path / "cache" / "jax").iterdir())
