@@ -46,9 +46,20 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="without Gaudi software: run the same code path on the CPU (gloo for multi-process)",
+        help="without Gaudi software: run the same code path on the CPU (gloo for "
+        "multi-process); without a recipe --config, the recipe's tiny config",
     )
     return parser.parse_args(argv), recipe_args
+
+
+def dry_run_recipe_args(recipe: str, recipe_args: list[str]) -> list[str]:
+    """A dry run checks the code path, so without a `--config` it trains the tiny config
+    (the recipe's default, the full base config, runs for many minutes on a CPU)."""
+    if "--config" in recipe_args:
+        return recipe_args
+    config = f"recipes/configs/{recipe}_tiny.yaml"
+    print(f"habana/train.py: dry run without --config: using {config}.", flush=True)
+    return ["--config", str(ROOT / config), *recipe_args]
 
 
 def has_habana() -> bool:
@@ -135,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     setup = configure(args)
     if setup["rank"] == 0:
         print("habana/train.py:", " ".join(f"{k}={v}" for k, v in setup.items()), flush=True)
+    if args.dry_run:
+        recipe_args = dry_run_recipe_args(args.recipe, recipe_args)
     if setup["world_size"] > 1 and "--distribution" not in recipe_args:
         recipe_args += ["--distribution", "data_parallel"]
     if setup["rank"] > 0:

@@ -63,3 +63,16 @@ def test_without_gaudi_and_without_dry_run_the_error_is_one_clear_line():
     assert result.returncode != 0
     assert "habana_frameworks is not installed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dry_run_without_config_trains_the_tiny_config(capsys):
+    spec = importlib.util.spec_from_file_location("habana_train", ROOT / "habana" / "train.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    for recipe in train.RECIPES:
+        args = train.dry_run_recipe_args(recipe, ["--epochs", "1"])
+        tiny = ROOT / "recipes" / "configs" / f"{recipe}_tiny.yaml"
+        assert args == ["--config", str(tiny), "--epochs", "1"] and tiny.exists()
+    assert "using recipes/configs/cleaner_tiny.yaml" in capsys.readouterr().out
+    chosen = ["--config", "recipes/configs/extractor_base.yaml"]
+    assert train.dry_run_recipe_args("extractor", chosen) == chosen
