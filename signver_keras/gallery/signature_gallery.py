@@ -26,13 +26,14 @@ from signver_keras.errors import (
 )
 from signver_keras.gallery.gallery_index import APPROXIMATE_FROM, PersonIndex
 from signver_keras.gallery.gallery_store import GalleryStore, SQLiteStore
-from signver_keras.images import ImageInput, is_single_image, load_image
+from signver_keras.images import ImageInput, is_single_image, load_image, load_signature
 from signver_keras.models.matcher.matcher import (
     Matcher,
     Verification,
     WriterThresholdRule,
     reference_spread,
 )
+from signver_keras.utils.atomic import atomic_path
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -306,7 +307,7 @@ class SignatureGallery:
             and np.issubdtype(query.dtype, np.floating)
         )
         if not is_vector:
-            return self._embed([load_image(query)])
+            return self._embed([load_signature(query)])
         array = np.asarray(query, np.float32).reshape(-1, np.shape(query)[-1])
         if len(array) != 1:
             raise ValueError(f"Pass one query embedding; received {len(array)} rows.")
@@ -348,7 +349,7 @@ class SignatureGallery:
         grays = []
         for position, image in enumerate(batch, 1):
             try:
-                grays.append(load_image(image))
+                grays.append(load_signature(image))
             except (InvalidImageError, ImageNotFoundError) as error:
                 # Same type, with the position: nothing of the batch is enrolled.
                 raise type(error)(
@@ -625,21 +626,18 @@ class SignatureGallery:
         target = Path(path)
         if target.exists() and not overwrite:
             raise FileExistsError(f"'{target}' exists; pass overwrite=True to replace it.")
-        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{partial}{suffix}").unlink(missing_ok=True)
         with self.store.read() as cur:
             meta = self.store.meta(cur)
             persons = self.store.persons(cur)
             rows = self.store.references(cur)
-        out = SQLiteStore(partial)
-        try:
-            with out.write() as ocur:
-                _copy_into(out, ocur, meta, persons, rows, self.store)
-            out._connection.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            out.close()
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            out = SQLiteStore(partial)
+            try:
+                with out.write() as ocur:
+                    _copy_into(out, ocur, meta, persons, rows, self.store)
+                out._connection.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                out.close()
         return target
 
     def import_(self, path: str | os.PathLike) -> dict[str, int]:

@@ -98,3 +98,16 @@ def test_read_commands_never_create_a_gallery(files, capsys, tmp_path):
     assert main(["gallery", "import", str(tmp_path / "new.db"), str(empty)]) == 2
     assert "empty file" in capsys.readouterr().err
     assert empty.stat().st_size == 0 and not (tmp_path / "new.db").exists()
+
+
+def test_enrolling_a_blank_crop_names_the_file_and_enrolls_nothing(files, capsys, tmp_path):
+    root, paths = files
+    blank = tmp_path / "blank.png"
+    Image.new("L", (120, 60), 255).save(blank)
+    db = tmp_path / "g.db"
+    argv = ["gallery", "enroll", str(db), "x", paths[0], str(blank)]
+    assert main([*argv, "--preset", str(root / "pipeline")]) == 2
+    err = capsys.readouterr().err
+    assert "blank.png" in err and "no ink" in err and "Nothing was enrolled" in err
+    assert main(["gallery", "list", str(db)]) == 0
+    assert "The gallery is empty." in capsys.readouterr().out
