@@ -303,6 +303,7 @@ def calibrate_on_calibration_writers(
         split_seed=config["data"]["split_seed"],
         datasets=config["data"]["datasets"],
     )
+    extractor.calibration = calibration  # Keras keeps a copy of an assigned dict
     print(calibration_table(calibration))
     return calibration
 

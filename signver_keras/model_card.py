@@ -252,7 +252,11 @@ def _calibration_section(calibration: dict[str, Any] | None) -> list[str]:
     """The stored decision thresholds: rule, data, and the error rates where chosen."""
     if not calibration or "threshold" not in calibration:
         return []
-    rules = [("cosine threshold (`sv.Matcher`)", calibration)]
+    from signver_keras.evaluation.calibration import calibration_table
+    from signver_keras.models.matcher.matcher import ScoreRule
+
+    score_rule = ScoreRule.from_config(calibration.get("score_rule")).name
+    rules = [(f"`{score_rule}` score threshold (`sv.Matcher`)", calibration)]
     if "writer_classifier" in calibration:
         rules.append(
             ("writer classifier (`sv.WriterClassifier`)", calibration["writer_classifier"])
@@ -269,9 +273,17 @@ def _calibration_section(calibration: dict[str, Any] | None) -> list[str]:
             f"| {label} | {entry['threshold']:.4f} | {entry.get('rule', '-')} | "
             f"{entry.get('references', '-')} | {entry.get('data', '-')} | {' | '.join(rates)} |"
         )
+    if "thresholds" in calibration:
+        lines += [
+            "",
+            "Thresholds per number of references (the `Matcher` takes the one calibrated for "
+            "the largest count at or below the references it is given):",
+            "",
+            calibration_table(calibration),
+        ]
     background = calibration.get("writer_classifier", {}).get("background")
     if background:
-        lines += ["", f"Writer-classifier background (`writer_background.npy`): {background}."]
+        lines += ["", f"Background (`writer_background.npy`): {background}."]
     return [*lines, ""]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from signver_keras.data.online_signatures import record_image
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.evaluation.metrics import curve_equal_error_rate, equal_error_rate, pooled_roc
 from signver_keras.evaluation.verification import (
@@ -108,7 +109,7 @@ def _embedded(
             "embedding function) to embed them, or (records, embeddings) pairs."
         )
     records = list(collection)
-    return records, np.asarray(embed([record.path for record in records]), np.float32)
+    return records, np.asarray(embed([record_image(record) for record in records]), np.float32)
 
 
 def _calibrate_count(
@@ -164,15 +165,15 @@ def calibrate_matcher(
             `writer_background` is the cohort and the classifier's negatives),
             an embedding function (images -> (N, D) array; pass `background`),
             or None when every collection comes with its embeddings.
-        collections: `{name: records}` (image files, embedded here) or
-            `{name: (records, embeddings)}`.
+        collections: `{name: records}` (embedded here; online records are
+            rendered, `data.online_signatures`) or `{name: (records, embeddings)}`.
         references: numbers of references to calibrate a threshold for.
         rule: `"eer_skilled"` (genuine vs skilled forgeries; a collection
             without skilled forgeries offers its random ones) or `"eer_random"`.
         score_rule: a `ScoreRule` or its name.
         background: float array (N, D) or None for the extractor's `writer_background`.
-        writer_classifier: a `WriterClassifier` to calibrate as well (its
-            `c` and `min_references` are kept), or None.
+        writer_classifier: a `WriterClassifier` to calibrate as well, for the
+            counts it applies to (its `c` and `min_references` are kept), or None.
         primary_references: the count whose threshold is the calibration's
             `threshold` (read by tools that show one number).
         seed: int. Seed of the reference draws.
@@ -241,7 +242,7 @@ def calibrate_matcher(
         # The score distributions the primary threshold was chosen on (plotted by the UI).
         "score_histograms": score_histograms(pooled),
     }
-    if writer_classifier is not None:
+    if writer_classifier is not None and any(writer_classifier.applies(n) for n in counts):
         calibration["writer_classifier"] = _calibrate_classifier(
             data, writer_classifier, background, score_rule, counts, rule, primary_references, seed
         )
@@ -268,11 +269,6 @@ def _calibrate_classifier(
 ) -> dict[str, Any]:
     """The writer classifier's thresholds per count (every writer of a collection enrolled)."""
     usable = [n for n in counts if classifier.applies(n)]
-    if not usable:
-        raise ValueError(
-            f"The writer classifier applies from {classifier.min_references} references; none "
-            f"of the counts {list(counts)} reaches it."
-        )
     placeholder = {str(n): {"threshold": 0.0} for n in usable}
     matcher = Matcher(
         0.0,
@@ -334,6 +330,7 @@ def calibrate_extractor(
     score_rule: ScoreRule | str = "distance_ratio",
     primary_references: int = 5,
     seed: int = 0,
+    background_writers: int = WRITER_BACKGROUND["writers"],
 ) -> dict[str, Any]:
     """Re-embeds the background with the extractor's weights and calibrates its `Matcher`.
 
@@ -341,7 +338,9 @@ def calibrate_extractor(
     (`writer_background`) and `extractor.calibration` (`calibrate_matcher`,
     with the writer classifier), so `save_to_preset` writes a preset whose
     `Matcher.from_extractor` decides with thresholds made for these weights.
-    Returns the calibration.
+    `background_writers` synthetic writers make the background (2 signatures
+    each); the other arguments are `calibrate_matcher`'s. Returns the
+    calibration.
 
     Example:
     ```python
@@ -353,7 +352,7 @@ def calibrate_extractor(
     extractor.save_to_preset("my_finetuned_extractor")
     ```
     """
-    extractor.writer_background = writer_background(extractor.embed)
+    extractor.writer_background = writer_background(extractor.embed, writers=background_writers)
     calibration = calibrate_matcher(
         extractor,
         collections,
@@ -363,6 +362,7 @@ def calibrate_extractor(
         primary_references=primary_references,
         seed=seed,
     )
-    calibration["writer_classifier"]["background"] = describe_background()
+    if "writer_classifier" in calibration:
+        calibration["writer_classifier"]["background"] = describe_background(background_writers)
     extractor.calibration = calibration
     return calibration

@@ -35,8 +35,9 @@ class TrialScores:
     """Scores of the three kinds of trials of one protocol run.
 
     With a `Matcher`, `thresholds` holds each trial's threshold (the
-    matcher's decision: accepted when the score reaches it) and `rule` /
-    `calibrated_references` say which policy and calibrated count decided.
+    matcher's decision: accepted when the score reaches it), `rule` /
+    `calibrated_references` say which policy and calibrated count decided and
+    `score_rule` which `ScoreRule` scored (the mean cosine without a matcher).
     """
 
     genuine: list[float] = field(default_factory=list)
@@ -50,6 +51,7 @@ class TrialScores:
     references: int = 0
     rule: str | None = None
     calibrated_references: int | None = None
+    score_rule: str = "mean_cosine"
 
     def extend(self, other: TrialScores) -> None:
         for kind in KINDS:
@@ -156,6 +158,8 @@ def trial_scores(
     no decisions are recorded (EER and AUC only).
     """
     scores = TrialScores(references=references)
+    if matcher is not None:
+        scores.score_rule = matcher.score_rule.name
     for trials in writer_trials(records, references, seed, random_per_writer):
         refs = embeddings[trials.references]
         spread = reference_spread(refs) if references > 1 else (0.0, 1.0)
@@ -193,7 +197,7 @@ def classifier_trial_scores(
             "classifier_trial_scores needs a Matcher whose writer classifier applies to "
             f"{references} references; received {classifier}."
         )
-    scores = TrialScores(references=references)
+    scores = TrialScores(references=references, score_rule="writer_classifier")
     all_trials = writer_trials(records, references, seed)
     for trials in all_trials:
         others = [t.references for t in all_trials if t.writer != trials.writer]
@@ -226,8 +230,8 @@ def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, 
 
     The rates `<far|frr|accuracy>_<kind>_at_threshold` are those of `threshold`
     when given, else of the matcher's decisions recorded in `scores` (when
-    any). Also, per kind: `eer_<kind>_normalized`, the EER of scores
-    normalised by each writer's reference spread.
+    any). Also, per kind, for mean-cosine scores: `eer_<kind>_normalized`,
+    the EER of scores normalised by each writer's reference spread.
     """
     summary: dict[str, float] = {"genuine_trials": len(scores.genuine)}
     genuine = np.asarray(scores.genuine)
@@ -239,7 +243,7 @@ def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, 
         eer, _ = equal_error_rate(genuine, negatives)
         summary[f"eer_{kind}"] = eer
         summary[f"auc_{kind}"] = auc(genuine, negatives)
-        if scores.references > 1:
+        if scores.references > 1 and scores.score_rule == "mean_cosine":
             summary[f"eer_{kind}_normalized"], _ = equal_error_rate(
                 scores.normalized("genuine"), scores.normalized(kind)
             )
@@ -297,7 +301,9 @@ def protocol_summary(
     if classifier is not None and classifier.writer_classifier.applies(references):
         by_classifier = classifier_trial_scores(records, embeddings, classifier, references, seed)
         summary.update({f"{k}_classifier": v for k, v in summarize(by_classifier).items()})
-        summary["threshold_classifier"] = next(t[0] for t in by_classifier.thresholds.values() if t)
+        decided = [t[0] for t in by_classifier.thresholds.values() if t]
+        if decided:  # no writer has enough genuine signatures: no trials
+            summary["threshold_classifier"] = decided[0]
     return summary, scores
 
 

@@ -90,3 +90,28 @@ def test_calibration_refuses_what_it_cannot_use(background):
         sv.calibrate_matcher(None, {"c": (records, embeddings)}, rule="eer", background=background)
     with pytest.raises(ValueError, match="12 records but 11 embeddings"):
         sv.calibrate_matcher(None, {"c": (records[:12], embeddings[:11])}, background=background)
+
+
+def test_calibrate_extractor_embeds_records_and_its_background(tmp_path, tiny_extractor):
+    from PIL import Image
+
+    from tests.conftest import draw_scribble
+
+    records = []
+    for w in range(3):
+        for i in range(4):
+            path = tmp_path / f"{w}_{i}.png"
+            scribble = draw_scribble(10 * w + (i if i == 3 else 0))  # a forgery at i == 3
+            Image.fromarray(np.roll(scribble, 2 * i, axis=1)).save(path)
+            records.append(SignatureRecord(str(path), f"w{w}", i < 3, dataset="mine"))
+    extractor = sv.SignatureExtractor(tiny_extractor.backbone, tiny_extractor.preprocessor)
+    calibration = sv.calibrate_extractor(
+        extractor, {"mine": records}, references=(1, 2), background_writers=4
+    )
+    assert extractor.writer_background.shape == (8, 16)
+    assert extractor.calibration["thresholds"].keys() == {"1", "2"}
+    assert calibration["writer_classifier"]["background"].startswith("8 genuine signatures")
+    extractor.save_to_preset(tmp_path / "calibrated")
+    matcher = sv.Matcher.from_preset(tmp_path / "calibrated")
+    assert matcher.score_rule.name == "distance_ratio"
+    assert matcher.threshold_for(1)[0] == pytest.approx(calibration["thresholds"]["1"]["threshold"])

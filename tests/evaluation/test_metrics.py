@@ -144,3 +144,22 @@ def test_protocol_keeps_each_writers_reference_spread():
     assert len(set(scores.spreads["genuine"])) == 2  # one spread per writer
     mu, sigma = scores.spreads["genuine"][0]
     assert -1 <= mu <= 1 and sigma >= 0.01
+
+
+def test_protocol_summary_of_a_collection_without_enough_genuine_signatures():
+    records, embeddings = _two_writers()
+    background = np.eye(16, dtype=np.float32)[2:8]
+    classifier = Matcher(0.5, background=background, writer_classifier=WriterClassifier(0.0))
+    summary, _ = protocol_summary(records, embeddings, classifier, 10, classifier=classifier)
+    assert summary["genuine_trials"] == 0 and "threshold_classifier" not in summary
+
+
+def test_writer_normalised_eer_only_for_mean_cosine_scores():
+    records, embeddings = _two_writers()
+    cosine = summarize(trial_scores(records, embeddings, 5, matcher=Matcher(0.9)))
+    assert "eer_skilled_normalized" in cosine
+    calibration = {"threshold": 0.0, "score_rule": {"name": "distance_ratio"}}
+    ratio = Matcher(calibration=calibration, background=np.eye(16, dtype=np.float32)[2:8])
+    assert "eer_skilled_normalized" not in summarize(
+        trial_scores(records, embeddings, 5, matcher=ratio)
+    )
