@@ -37,6 +37,7 @@ def _open(args: argparse.Namespace, with_model: bool, create: bool = False):
         args.gallery,
         verifier=verifier,
         writer_classifier=getattr(args, "writer_classifier", False),
+        create=create,
     )
 
 

@@ -58,6 +58,8 @@ class GalleryStore:
 
     dialect = "sqlite"
     location = ""
+    #: Whether `_initialize` may create the tables of a new gallery.
+    create = True
     #: Where the approximate index is persisted (None: kept in memory only).
     index_path: Path | None = None
 
@@ -97,6 +99,11 @@ class GalleryStore:
         refuses databases that are not galleries or are newer than this code."""
         with self.write() as cur:
             tables = self._tables(cur)
+            if not tables and not self.create:
+                raise GalleryNotFoundError(
+                    f"{self.location} holds no gallery (it has no tables); it was opened "
+                    "read-only, so none was created."
+                )
             if not tables:
                 for statement in schema.create_statements(self.dialect):
                     self.q(cur, statement)
@@ -292,10 +299,13 @@ class SQLiteStore(GalleryStore):
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, create: bool = True):
         self.path = Path(path)
         self.location = f"'{self.path}'"
+        self.create = create
         self.index_path = self.path.with_name(self.path.name + ".index.npz")
+        if not create:
+            check_gallery_file(self.path)
         if self.path.is_dir():
             raise NotAGalleryError(f"Gallery path {self.location} is a folder, not a file.")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,8 @@ class PostgresStore(GalleryStore):
             (for a new gallery) or when the gallery was created with it.
     """
 
-    def __init__(self, url: str, use_pgvector: bool | None = None):
+    def __init__(self, url: str, use_pgvector: bool | None = None, create: bool = True):
+        self.create = create
         try:
             import psycopg
         except ImportError as error:

@@ -148,8 +148,8 @@ class SignatureGallery:
     with a FAISS HNSW index above (see `gallery_index`).
 
     Args:
-        path_or_url: str or path. A SQLite file (created if missing) or a
-            `postgresql://user@host:port/db` URL.
+        path_or_url: str or path. A SQLite file (created if missing, see
+            `create`) or a `postgresql://user@host:port/db` URL.
         extractor: a `SignatureExtractor`, a preset name, or None. Needed to
             enroll images, to query with images and to `reembed()`; listing,
             export/import and queries given as `Embeddings` work without it.
@@ -178,6 +178,10 @@ class SignatureGallery:
         classifier_negatives: int, default 2000. Other persons' references the
             classifier is trained against (the earliest enrolled).
         use_pgvector: bool or None (PostgreSQL only). None: when available.
+        create: bool, default True. Create the gallery if it does not exist.
+            False opens only an existing gallery (`GalleryNotFoundError`
+            otherwise; an empty file or database is not one), as the CLI's
+            read-only commands do, so a mistyped path never becomes a gallery.
 
     Example:
     ```python
@@ -204,6 +208,7 @@ class SignatureGallery:
         writer_classifier: bool = False,
         classifier_negatives: int = 2000,
         use_pgvector: bool | None = None,
+        create: bool = True,
     ):
         self.extractor_preset: str | None = None
         if isinstance(extractor, (str, os.PathLike)):
@@ -252,9 +257,11 @@ class SignatureGallery:
         if location.startswith(POSTGRES_SCHEMES):
             from signver_keras.gallery.postgres_store import PostgresStore
 
-            self.store: GalleryStore = PostgresStore(location, use_pgvector=use_pgvector)
+            self.store: GalleryStore = PostgresStore(
+                location, use_pgvector=use_pgvector, create=create
+            )
         else:
-            self.store = SQLiteStore(location)
+            self.store = SQLiteStore(location, create=create)
         self.index = PersonIndex(approximate_from=approximate_from)
 
     def close(self) -> None:
