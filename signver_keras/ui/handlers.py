@@ -364,13 +364,17 @@ def identify(
             (gallery.references(m.person_id)[0].crop(), f"{rank}. {m.person_id} — {m.score:.3f}")
             for rank, m in enumerate(matches, 1)
         ]
-    threshold = ctx.verifier.matcher.threshold if ctx.verifier.matcher else float("nan")
-    lines = [
-        f"Best match: **{matches[0].person_id}** (score {matches[0].score:.3f}, "
-        f"threshold {threshold:.3f})"
-        if matches
-        else "No enrolled person."
-    ]
+        # Ranking is by mean cosine similarity; the decision is the matcher's own score
+        # against the threshold for the person's number of references.
+        verdict = gallery.verify(matches[0].person_id, query) if matches else None
+    lines = ["No enrolled person."]
+    if verdict is not None:
+        word = "accepted" if verdict.accepted else "rejected"
+        lines = [
+            f"Best match: **{matches[0].person_id}** (similarity {matches[0].score:.3f}); "
+            f"verified: {word} (score {verdict.score:.3f}, threshold {verdict.threshold:.3f} "
+            f"for {verdict.calibrated_references or verdict.references} references)"
+        ]
     return {"candidates": thumbnails, "summary": "\n".join(lines), "matches": matches}
 
 
