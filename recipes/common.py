@@ -19,6 +19,7 @@ from signver_keras.data.verification import (
     load_verification_data,
     split_writers,
 )
+from signver_keras.utils.atomic import atomic_path, atomic_write_text
 
 DEFAULT_RUNS_DIR = Path(
     os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
@@ -116,18 +117,13 @@ def load_collection(name: str) -> list[SignatureRecord]:
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(payload, indent=2))
-    os.replace(partial, path)
+    atomic_write_text(path, json.dumps(payload, indent=2))
 
 
 def save_best(model: keras.Model, weights_path: Path, state_path: Path, state: dict) -> None:
     """Saves the best weights so far and their scores; a kill mid-save keeps the previous best."""
-    partial = weights_path.with_name(
-        weights_path.name.replace(".weights.h5", ".partial.weights.h5")
-    )
-    model.save_weights(partial)
-    os.replace(partial, weights_path)
+    with atomic_path(weights_path) as partial:
+        model.save_weights(partial)
     write_json_atomically(state_path, state)
 
 
@@ -156,9 +152,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if time.monotonic() - self._last < self.every_seconds:
             return
         self._last = time.monotonic()
-        partial = self.folder / "checkpoint.partial.keras"
-        self.model.save(partial)
-        os.replace(partial, self.model_path)
+        with atomic_path(self.model_path) as partial:
+            self.model.save(partial)
         state = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()}}
         write_json_atomically(self.state_path, state)
 

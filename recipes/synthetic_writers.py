@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tqdm import tqdm
 
 from signver_keras.data import synthetic_names, synthetic_writers
 from signver_keras.data.verification import SignatureRecord
+from signver_keras.utils.atomic import atomic_path
 from signver_keras.utils.ink import normalize_signature
 
 GENERATORS = {
@@ -78,8 +78,8 @@ def synthetic_set(
             arrays[index] = np.round(normalize_signature(image, target_size) * 255)
             index += 1
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path.with_suffix(".partial.npy"), arrays)
-    os.replace(path.with_suffix(".partial.npy"), path)
+    with atomic_path(path) as partial, open(partial, "wb") as file:
+        np.save(file, arrays)
     print(f"synthetic: {n} writers, {len(arrays)} images in {time.monotonic() - start:.0f} s")
     return records, arrays
 

@@ -75,6 +75,7 @@ from signver_keras.models.detector.signature_detector_preprocessor import (  # n
     SignatureDetectorPreprocessor,
 )
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
+from signver_keras.utils.atomic import atomic_path  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
@@ -97,8 +98,8 @@ class PageSet:
         return len(self.images)
 
     def save(self, path: Path) -> None:
-        np.save(path.with_suffix(".partial.npy"), self.images)
-        os.replace(path.with_suffix(".partial.npy"), path.with_suffix(".npy"))
+        with atomic_path(path.with_suffix(".npy")) as partial:
+            np.save(partial, self.images)
         meta = {
             "boxes": [b.tolist() for b in self.boxes],
             "labels": [lab.tolist() for lab in self.labels],

@@ -30,12 +30,15 @@ from pathlib import Path
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `target`; on success it replaces `target` atomically.
 
-    The temporary name ends with `target`'s suffix, so writers that choose a
-    format from the file name (PIL, `np.save`) write the same format. On an
-    exception the temporary file is removed and the exception propagates.
+    The temporary name ends with all of `target`'s suffixes, so writers that
+    check or choose a format by the file name (PIL, `np.save`, Keras'
+    `.weights.h5` and `.keras`) write the same format. On an exception the
+    temporary file is removed and the exception propagates.
     """
     target = Path(target)
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial{target.suffix}")
+    suffixes = "".join(target.suffixes)
+    stem = target.name[: len(target.name) - len(suffixes)]
+    partial = target.with_name(f".{stem}.{uuid.uuid4().hex[:8]}.partial{suffixes}")
     try:
         yield partial
         os.replace(partial, target)

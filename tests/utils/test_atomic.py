@@ -18,9 +18,12 @@ def test_writers_that_choose_the_format_by_suffix_still_work(tmp_path):
         Image.new("L", (4, 4), 7).save(partial)
     with atomic_path(tmp_path / "emb.npy") as partial:
         np.save(partial, np.arange(3))
+    with atomic_path(tmp_path / "best.weights.h5") as partial:
+        assert partial.name.endswith(".partial.weights.h5")  # Keras checks the full suffix
+        partial.write_bytes(b"h5")
     assert np.asarray(Image.open(tmp_path / "page.png")).max() == 7
     assert np.load(tmp_path / "emb.npy").tolist() == [0, 1, 2]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["emb.npy", "page.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.weights.h5", "emb.npy", "page.png"]
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_behind(tmp_path):
