@@ -121,3 +121,21 @@ def test_batch_without_pyarrow_names_the_extra(monkeypatch, capsys, files):
 def test_presets_json(capsys):
     assert main(["--json", "presets"]) == 0
     assert isinstance(json.loads(capsys.readouterr().out), list)
+
+
+def test_tensorflow_start_up_lines_do_not_reach_stderr(files, tmp_path):
+    import os
+    import subprocess
+
+    root, paths = files
+    out, preset = str(tmp_path / "e.npy"), str(root / "extractor")
+    argv = ["embed", paths[0], "--out", out, "--preset", preset]
+    result = subprocess.run(
+        [sys.executable, "-m", "signver_keras.cli.main", *argv],
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
