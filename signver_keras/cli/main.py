@@ -159,14 +159,21 @@ def cmd_verify(args: argparse.Namespace) -> None:
         "accepted": result.accepted,
         "score": round(result.score, 4),
         "threshold": round(result.threshold, 4),
+        # The number of references the threshold was calibrated for (None: set by hand).
+        "calibrated_references": result.calibrated_references,
     }
     verdict = "ACCEPTED (same writer)" if result.accepted else "REJECTED (possible forgery)"
+    made_for = (
+        "a fixed threshold"
+        if result.calibrated_references is None
+        else f"threshold calibrated for {result.calibrated_references} reference(s)"
+    )
     _emit(
         args,
         payload,
         lambda: (
-            f"{verdict}: score {result.score:.3f}, threshold "
-            f"{result.threshold:.3f}, {len(args.refs)} reference(s)"
+            f"{verdict}: score {result.score:.3f}, threshold {result.threshold:.3f} "
+            f"({made_for}), {len(args.refs)} reference(s)"
         ),
     )
 
