@@ -52,6 +52,7 @@ from recipes.train_extractor import (  # noqa: E402
     preprocessed,
     training_dataset,
 )
+from signver_keras.data.extractor_inputs import ExtractorInputs  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 
 README = REPO_ROOT / "README.md"
@@ -155,7 +156,9 @@ def fit(
     keras.utils.set_random_seed(train_cfg["seed"])
     backbone = build_backbone(config["model"])
     trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg, decay_steps=steps)
-    dataset = training_dataset(arrays, labels, batch_size, train_cfg["seed"])
+    dataset = training_dataset(
+        ExtractorInputs.from_images(arrays), labels, batch_size, train_cfg["seed"]
+    )
     budget = Budget(steps, minutes, skip)
     chunk = max(1, min(100, steps))  # an "epoch" here is only a logging interval
     history = trainer.fit(

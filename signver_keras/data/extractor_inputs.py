@@ -34,6 +34,7 @@ from tqdm import tqdm
 from signver_keras.data.online_signatures import is_online, record_image, record_seed
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.images import load_image
+from signver_keras.utils.atomic import atomic_path
 from signver_keras.utils.ink import normalize_signature
 
 # Bumped whenever the rendering or preprocessing changes, so stale caches are not reused.
@@ -132,7 +133,6 @@ def extractor_inputs(
         images = [_prepare(job) for job in tqdm(jobs, **progress)]
     images = np.stack(images)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.npy")
-    np.save(partial, images)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        np.save(partial, images)
     return ExtractorInputs(images, starts, counts)
