@@ -15,7 +15,12 @@ from signver_keras.errors import (
 
 
 def test_enroll_verify_identify_remove(postgres_url, pixel_extractor, signatures):
-    with sv.SignatureGallery(postgres_url, extractor=pixel_extractor, use_pgvector=False) as g:
+    with sv.SignatureGallery(
+        postgres_url,
+        extractor=pixel_extractor,
+        use_pgvector=False,
+        writer_threshold_min_references=5,
+    ) as g:
         assert g.store.dialect == "postgres"
         g.enroll("alice", signatures[:5], metadata={"dept": "sales"}, source="a.pdf")
         g.enroll("bob", signatures[5:8])
