@@ -121,14 +121,19 @@ def _array_to_gray(array: np.ndarray, source: str) -> np.ndarray:
     return _pil_to_gray(Image.fromarray(np.ascontiguousarray(array), mode), source)
 
 
-def _open_path(path: Path, max_pixels: int) -> np.ndarray:
-    source = f"'{path}'"
+def _check_file(path: Path, source: str) -> None:
+    """A missing, folder or empty path, named before anything tries to decode it."""
     if not path.exists():
         raise ImageNotFoundError(f"Image file {source} does not exist.")
     if path.is_dir():
         raise InvalidImageError(f"Image path {source} is a folder, not an image file.")
     if path.stat().st_size == 0:
         raise InvalidImageError(f"Image file {source} is empty (0 bytes).")
+
+
+def _open_path(path: Path, max_pixels: int) -> np.ndarray:
+    source = f"'{path}'"
+    _check_file(path, source)
     try:
         with warnings.catch_warnings():
             # We enforce our own pixel limit below with a clearer message.
@@ -163,12 +168,7 @@ def check_image_file(path: str | os.PathLike) -> None:
     """
     path = Path(path)
     source = f"'{path}'"
-    if not path.exists():
-        raise ImageNotFoundError(f"Image file {source} does not exist.")
-    if path.is_dir():
-        raise InvalidImageError(f"Image path {source} is a folder, not an image file.")
-    if path.stat().st_size == 0:
-        raise InvalidImageError(f"Image file {source} is empty (0 bytes).")
+    _check_file(path, source)
     try:
         with Image.open(path):
             pass

@@ -23,7 +23,6 @@ again = record_image(records[0], seed=7)    # another pen, paper and scanner
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +34,12 @@ from signver_keras.data.trajectory_rendering import (
     RenderStyle,
     render_trajectory,
 )
-from signver_keras.data.verification import DatasetLayoutError, SignatureRecord, parse_label
+from signver_keras.data.verification import (
+    DatasetLayoutError,
+    SignatureRecord,
+    manifest_rows,
+    parse_label,
+)
 
 TRAJECTORIES = "trajectories.npz"
 MARK = f"{TRAJECTORIES}#"
@@ -53,28 +57,21 @@ def load_online_records(folder: str | Path) -> list[SignatureRecord]:
             )
     count = len(_arrays(str(folder / TRAJECTORIES))[1]) - 1
     records = []
-    with manifest.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        required = {"index", "writer_id", "label"}
-        if not required <= set(reader.fieldnames or ()):
+    for line, row in manifest_rows(manifest, {"index", "writer_id", "label"}):
+        index = int(row["index"])
+        if not 0 <= index < count:
             raise DatasetLayoutError(
-                f"'{manifest}' needs columns {sorted(required)}; found {reader.fieldnames}."
+                f"{manifest}:{line}: index {index} is outside the {count} trajectories."
             )
-        for line, row in enumerate(reader, start=2):
-            index = int(row["index"])
-            if not 0 <= index < count:
-                raise DatasetLayoutError(
-                    f"{manifest}:{line}: index {index} is outside the {count} trajectories."
-                )
-            records.append(
-                SignatureRecord(
-                    path=f"{folder / TRAJECTORIES}#{index}",
-                    writer_id=row["writer_id"],
-                    genuine=parse_label(row["label"], f"{manifest}:{line}"),
-                    forger_id=row.get("forger_id") or None,
-                    dataset=folder.name,
-                )
+        records.append(
+            SignatureRecord(
+                path=f"{folder / TRAJECTORIES}#{index}",
+                writer_id=row["writer_id"],
+                genuine=parse_label(row["label"], f"{manifest}:{line}"),
+                forger_id=row.get("forger_id") or None,
+                dataset=folder.name,
             )
+        )
     return records
 
 

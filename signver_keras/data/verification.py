@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,17 @@ def parse_label(value: str, where: str) -> bool:
     )
 
 
+def manifest_rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV manifest that has at least the `required` columns."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not required <= set(reader.fieldnames or ()):
+            raise DatasetLayoutError(
+                f"Manifest '{path}' needs columns {sorted(required)}; found {reader.fieldnames}."
+            )
+        yield from enumerate(reader, start=2)
+
+
 def read_csv(
     path: str | Path, root: str | Path | None = None, dataset: str = ""
 ) -> list[SignatureRecord]:
@@ -62,28 +73,21 @@ def read_csv(
         raise DatasetLayoutError(f"Manifest '{path}' does not exist.")
     root = Path(root) if root is not None else path.parent
     records, missing = [], []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        required = {"path", "writer_id", "label"}
-        if not required <= set(reader.fieldnames or ()):
-            raise DatasetLayoutError(
-                f"Manifest '{path}' needs columns {sorted(required)}; found {reader.fieldnames}."
+    for line, row in manifest_rows(path, {"path", "writer_id", "label"}):
+        image = root / row["path"]
+        if not image.is_file():
+            missing.append(str(image))
+            continue
+        records.append(
+            SignatureRecord(
+                path=str(image),
+                writer_id=row["writer_id"],
+                genuine=parse_label(row["label"], f"{path}:{line}"),
+                forger_id=(row.get("forger_id") or None),
+                dataset=dataset or path.parent.name,
+                subset=row.get("subset") or "",
             )
-        for line, row in enumerate(reader, start=2):
-            image = root / row["path"]
-            if not image.is_file():
-                missing.append(str(image))
-                continue
-            records.append(
-                SignatureRecord(
-                    path=str(image),
-                    writer_id=row["writer_id"],
-                    genuine=parse_label(row["label"], f"{path}:{line}"),
-                    forger_id=(row.get("forger_id") or None),
-                    dataset=dataset or path.parent.name,
-                    subset=row.get("subset") or "",
-                )
-            )
+        )
     if missing:
         raise DatasetLayoutError(
             f"Manifest '{path}' lists {len(missing)} image(s) that do not exist, "
