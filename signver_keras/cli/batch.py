@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from signver_keras.batch import collect_pages, run_batch
-    from signver_keras.cli.main import _emit
+    from signver_keras.cli.output import emit
 
     total = len(collect_pages(args.inputs))
     with tqdm(total=total, desc="batch", unit="page", file=sys.stderr, disable=total < 2) as bar:
@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace) -> None:
         else:
             summary = run_batch(args.inputs, args.out, **common)
     payload = {**vars(summary), "pages_per_second": round(summary.pages_per_second, 3)}
-    _emit(
+    emit(
         args,
         payload,
         lambda: (

@@ -7,45 +7,26 @@ the command with a one-line error and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+from signver_keras.cli.output import emit, progress, table
 
 EXIT_BAD_INPUT = 2
 JSON_HELP = "print JSON instead of tables"
-
-
-def _progress(items: Sequence, desc: str) -> Iterable:
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="file", disable=len(items) < 2, file=sys.stderr)
-
-
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
-    widths = [
-        max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)
-    ]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
-    return "\n".join([line(columns), line(["-" * w for w in widths]), *map(line, cells)])
-
-
-def _emit(args: argparse.Namespace, payload: Any, human: Callable[[], str]) -> None:
-    print(json.dumps(payload, indent=2) if args.json else human())
 
 
 def cmd_presets(args: argparse.Namespace) -> None:
     import signver_keras as sv
 
     rows = sv.list_presets(args.family)
-    _emit(
+    emit(
         args,
         rows,
         lambda: (
-            _table(rows, ["name", "family", "parameter_count", "size_mb"])
+            table(rows, ["name", "family", "parameter_count", "size_mb"])
             if rows
             else "No bundled presets in this install."
         ),
@@ -61,7 +42,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
         check_image_file(page)
     detector = sv.SignatureDetector.from_preset(args.preset)
     results = []
-    for page in _progress(args.pages, "detect"):
+    for page in progress(args.pages, "detect"):
         found = detector.detect(page, score_threshold=args.threshold)[0]
         if args.overlay:
             target = Path(args.overlay)
@@ -90,9 +71,9 @@ def cmd_detect(args: argparse.Namespace) -> None:
             for r in results
             for d in r["detections"]
         ]
-        return _table(rows, ["page", "class", "score", "box"]) if rows else "No detections."
+        return table(rows, ["page", "class", "score", "box"]) if rows else "No detections."
 
-    _emit(args, results, human)
+    emit(args, results, human)
 
 
 def cmd_clean(args: argparse.Namespace) -> None:
@@ -108,13 +89,13 @@ def cmd_clean(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for path, crop in zip(_progress(args.crops, "clean"), crops, strict=True):
+    for path, crop in zip(progress(args.crops, "clean"), crops, strict=True):
         cleaned = cleaner.clean(crop)[0]
         target = out / f"{Path(path).stem}.png"
         with atomic_path(target) as partial:
             Image.fromarray(np.asarray(cleaned)).save(partial)
         written.append({"input": path, "output": str(target)})
-    _emit(args, written, lambda: _table(written, ["input", "output"]))
+    emit(args, written, lambda: table(written, ["input", "output"]))
 
 
 def cmd_embed(args: argparse.Namespace) -> None:
@@ -126,7 +107,7 @@ def cmd_embed(args: argparse.Namespace) -> None:
 
     images = [load_signature(path) for path in args.images]  # fail before the model loads
     extractor = sv.SignatureExtractor.from_preset(args.preset)
-    embeddings = np.concatenate([extractor.embed(image) for image in _progress(images, "embed")])
+    embeddings = np.concatenate([extractor.embed(image) for image in progress(images, "embed")])
     with atomic_path(args.out) as partial, open(partial, "wb") as file:
         np.save(file, embeddings)
     payload = {
@@ -134,7 +115,7 @@ def cmd_embed(args: argparse.Namespace) -> None:
         "shape": list(embeddings.shape),
         "extractor": extractor.fingerprint(),
     }
-    _emit(
+    emit(
         args,
         payload,
         lambda: (
@@ -168,7 +149,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
         if result.calibrated_references is None
         else f"threshold calibrated for {result.calibrated_references} reference(s)"
     )
-    _emit(
+    emit(
         args,
         payload,
         lambda: (
@@ -225,7 +206,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     def human() -> str:
         lines = [
             f"Detections on {samples.DOCUMENT.name} (overlay: {args.out}):",
-            _table(payload["detections"], ["class", "score", "box"]),
+            table(payload["detections"], ["class", "score", "box"]),
             "",
         ]
         for name, v in verdicts.items():
@@ -242,7 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             )
         return "\n".join(lines)
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -257,7 +238,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         seed=args.seed,
         subset=args.subset,
     )
-    _emit(args, report, lambda: report["table"])
+    emit(args, report, lambda: report["table"])
 
 
 def build_parser() -> argparse.ArgumentParser:

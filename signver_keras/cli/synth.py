@@ -128,7 +128,7 @@ def write_writers(
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
-    from signver_keras.cli.main import _emit
+    from signver_keras.cli.output import emit
 
     if args.n < 1:
         raise ValueError(f"--n should be at least 1; got {args.n}.")
@@ -138,7 +138,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
         payload = write_pairs(args.n, args.out, args.seed)
     else:
         payload = write_writers(args.n, args.out, args.seed, args.genuine, args.forgeries)
-    _emit(args, payload, lambda: f"Wrote {payload['images']} images ({args.kind}) to {args.out}.")
+    emit(args, payload, lambda: f"Wrote {payload['images']} images ({args.kind}) to {args.out}.")
 
 
 def add_synth_parser(commands) -> None:

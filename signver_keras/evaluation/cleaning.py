@@ -353,7 +353,7 @@ def evaluate_cleaning_preset(
     import signver_keras as sv
     from signver_keras import presets
     from signver_keras.data.verification import load_verification_data
-    from signver_keras.evaluation.runner import select_writers
+    from signver_keras.evaluation.writer_subsets import select_writers
     from signver_keras.models.signver_task import load_handle
 
     handle = load_handle(preset, "cleaner")

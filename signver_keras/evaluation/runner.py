@@ -13,34 +13,10 @@ import numpy as np
 from tqdm import tqdm
 
 from signver_keras.data.online_signatures import record_image
-from signver_keras.data.verification import (
-    SignatureRecord,
-    load_verification_data,
-    split_writers,
-)
+from signver_keras.data.verification import SignatureRecord, load_verification_data
 from signver_keras.evaluation.verification import protocol_summary
+from signver_keras.evaluation.writer_subsets import select_writers
 from signver_keras.models.matcher.matcher import Matcher
-
-SPLIT_PARTS = ("train", "calibration", "test")
-
-
-def select_writers(
-    records: list[SignatureRecord], calibration: dict[str, Any] | None, subset: str | None
-) -> tuple[list[SignatureRecord], bool]:
-    """Keeps the writers of one part of the preset's recorded writer split.
-
-    Only datasets the preset was trained on are split; a dataset it never saw
-    is returned whole. Returns (records, whether the split was applied).
-    """
-    if subset is None or not records:
-        return records, False
-    if not calibration or "split" not in calibration:
-        raise ValueError("--subset needs a preset whose calibration records its writer split.")
-    # Collections are named by their folder ("online/biosecurid" trains as "biosecurid").
-    if records[0].dataset not in {Path(name).name for name in calibration.get("datasets", [])}:
-        return records, False
-    parts = split_writers(records, calibration["split"], calibration["split_seed"])
-    return parts[SPLIT_PARTS.index(subset)], True
 
 
 def evaluate_verification(
