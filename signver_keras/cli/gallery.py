@@ -7,7 +7,7 @@ import argparse
 import json
 from datetime import datetime, timezone
 
-from signver_keras.cli.main import _emit, _table
+from signver_keras.cli.output import emit, table
 
 
 def _load_verifier(preset: str, no_clean: bool):
@@ -21,9 +21,9 @@ def _open(args: argparse.Namespace, with_model: bool, create: bool = False):
     """Opens the gallery; only commands that write (`create`) may create a new one."""
     import signver_keras as sv
     from signver_keras.gallery.gallery_store import check_gallery_file
-    from signver_keras.gallery.signature_gallery import POSTGRES_SCHEMES
+    from signver_keras.gallery.store_opening import is_postgres_url
 
-    if not create and not str(args.gallery).startswith(POSTGRES_SCHEMES):
+    if not create and not is_postgres_url(str(args.gallery)):
         check_gallery_file(args.gallery)  # before loading a model: a typo fails fast
     query = getattr(args, "query", None)
     if query is not None and with_model:
@@ -51,7 +51,7 @@ def cmd_enroll(args: argparse.Namespace) -> None:
         added = gallery.enroll(args.person, args.images, metadata=metadata, source=args.source)
         total = len(gallery.references(args.person))
     payload = {"person_id": args.person, "added": added, "references": total}
-    _emit(
+    emit(
         args,
         payload,
         lambda: f"Enrolled {added} reference(s) for '{args.person}' ({total} in all).",
@@ -62,7 +62,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
     with _open(args, False) as gallery:
         removed = gallery.remove(args.person)
     payload = {"person_id": args.person, "removed_references": removed}
-    _emit(args, payload, lambda: f"Removed '{args.person}' and {removed} reference(s).")
+    emit(args, payload, lambda: f"Removed '{args.person}' and {removed} reference(s).")
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -92,7 +92,7 @@ def cmd_list(args: argparse.Namespace) -> None:
                 for p in gallery.persons()
             ]
             columns = ["person_id", "references", "created", "metadata"]
-    _emit(args, rows, lambda: _table(rows, columns) if rows else "The gallery is empty.")
+    emit(args, rows, lambda: table(rows, columns) if rows else "The gallery is empty.")
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
@@ -108,7 +108,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
         "references": result.references,
     }
     verdict = "ACCEPTED" if result.accepted else "REJECTED"
-    _emit(
+    emit(
         args,
         payload,
         lambda: (
@@ -125,10 +125,10 @@ def cmd_identify(args: argparse.Namespace) -> None:
         {"rank": i, "person_id": m.person_id, "score": round(m.score, 4)}
         for i, m in enumerate(matches, 1)
     ]
-    _emit(
+    emit(
         args,
         rows,
-        lambda: _table(rows, ["rank", "person_id", "score"]) if rows else "The gallery is empty.",
+        lambda: table(rows, ["rank", "person_id", "score"]) if rows else "The gallery is empty.",
     )
 
 
@@ -137,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> None:
         target = gallery.export(args.out, overwrite=args.overwrite)
         persons = len(gallery.persons())
     payload = {"out": str(target), "persons": persons}
-    _emit(args, payload, lambda: f"Exported {persons} person(s) to {target}.")
+    emit(args, payload, lambda: f"Exported {persons} person(s) to {target}.")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -146,7 +146,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     check_gallery_file(args.file)  # SQLite would turn an empty or missing file into a gallery
     with _open(args, bool(args.preset), create=True) as gallery:
         counts = gallery.import_(args.file)
-    _emit(
+    emit(
         args,
         counts,
         lambda: (
