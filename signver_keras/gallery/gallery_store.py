@@ -1,6 +1,7 @@
 """Storage backends of `SignatureGallery`: the SQL both share, and the SQLite backend.
 
-All SQL is written once with `?` placeholders; a backend only says how to
+All of the gallery's SQL lives here, written once with `?` placeholders, and
+reads return named records (`Person`, `Reference`, `StoredCrop`); a backend only says how to
 connect, how to open a read snapshot or a write transaction, and how to encode
 an embedding for its column type. Every gallery change runs in one write
 transaction that also bumps the generation counter (so caches and the
@@ -22,6 +23,7 @@ import numpy as np
 
 from signver_keras.errors import GalleryNotFoundError, GallerySchemaError, NotAGalleryError
 from signver_keras.gallery import gallery_schema as schema
+from signver_keras.gallery.gallery_records import Person, Reference, StoredCrop
 
 #: The first 16 bytes of every SQLite database file.
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -176,13 +178,23 @@ class GalleryStore:
         row = self.q(cur, "SELECT id FROM persons WHERE person_id = ?", [person_id]).fetchone()
         return int(row[0]) if row else None
 
-    def upsert_person(self, cur, person_id: str, metadata: dict | None) -> int:
+    def upsert_person(
+        self, cur, person_id: str, metadata: dict | None, created_at: float | None = None
+    ) -> int:
+        """The person's row id, creating the person (at `created_at`, default now) if new.
+
+        `metadata`, when given, replaces an existing person's metadata.
+        """
         pk = self.person_pk(cur, person_id)
         if pk is None:
             self.q(
                 cur,
                 "INSERT INTO persons (person_id, metadata, created_at) VALUES (?, ?, ?)",
-                [person_id, json.dumps(metadata or {}), time.time()],
+                [
+                    person_id,
+                    json.dumps(metadata or {}),
+                    time.time() if created_at is None else created_at,
+                ],
             )
             return self.person_pk(cur, person_id)
         if metadata is not None:
@@ -221,21 +233,26 @@ class GalleryStore:
         self.q(cur, "DELETE FROM reference_signatures WHERE person_pk = ?", [pk])
         self.q(cur, "DELETE FROM persons WHERE id = ?", [pk])
 
-    def persons(self, cur) -> list[tuple]:
-        return self.q(
+    def persons(self, cur) -> list[Person]:
+        """Every person with their number of references, sorted by id."""
+        rows = self.q(
             cur,
             "SELECT p.person_id, p.metadata, p.created_at, COUNT(r.id) FROM persons p "
             "LEFT JOIN reference_signatures r ON r.person_pk = p.id "
             "GROUP BY p.id, p.person_id, p.metadata, p.created_at ORDER BY p.person_id",
         ).fetchall()
+        return [
+            Person(person_id, json.loads(metadata), int(count), float(created_at))
+            for person_id, metadata, created_at, count in rows
+        ]
 
     _REFERENCE_COLUMNS = (
         "r.id, p.person_id, r.image_sha256, r.extractor_id, r.extractor_preset, "
         "r.source_document, r.box, r.enrolled_at, r.crop_png"
     )
 
-    def references(self, cur, person_ids: list[str] | None = None) -> list[tuple]:
-        """Reference rows (columns of `_REFERENCE_COLUMNS` + embedding), by person then id."""
+    def references(self, cur, person_ids: list[str] | None = None) -> list[Reference]:
+        """References (of `person_ids`, default all), by person then id."""
         sql = (
             f"SELECT {self._REFERENCE_COLUMNS}, r.{self.embedding_select} "
             "FROM reference_signatures r JOIN persons p ON p.id = r.person_pk"
@@ -246,7 +263,23 @@ class GalleryStore:
                 return []
             sql += f" WHERE p.person_id IN ({', '.join('?' * len(person_ids))})"
             params = list(person_ids)
-        return self.q(cur, sql + " ORDER BY p.person_id, r.id", params).fetchall()
+        rows = self.q(cur, sql + " ORDER BY p.person_id, r.id", params).fetchall()
+        return [self._reference(row) for row in rows]
+
+    def _reference(self, row: tuple) -> Reference:
+        ref_id, person, digest, extractor_id, preset, document, box, at, crop, raw = row
+        return Reference(
+            id=int(ref_id),
+            person_id=person,
+            image_sha256=digest,
+            extractor_id=extractor_id,
+            extractor_preset=preset,
+            source_document=document,
+            box=None if box is None else json.loads(box),
+            enrolled_at=float(at),
+            crop_png=None if crop is None else bytes(crop),
+            embedding=self.decode_embeddings([raw])[0],
+        )
 
     def embeddings(self, cur, person_ids: list[str] | None = None) -> tuple[list[str], np.ndarray]:
         """(person id per row, (N, D) float32 embeddings), rows grouped by person."""
@@ -272,8 +305,12 @@ class GalleryStore:
         rows = self.q(cur, sql, [person_id, limit]).fetchall()
         return self.decode_embeddings([row[0] for row in rows])
 
-    def crops(self, cur) -> list[tuple[int, bytes | None]]:
-        return self.q(cur, "SELECT id, crop_png FROM reference_signatures ORDER BY id").fetchall()
+    def crops(self, cur) -> list[StoredCrop]:
+        """Every reference's row id and crop, by id."""
+        rows = self.q(cur, "SELECT id, crop_png FROM reference_signatures ORDER BY id").fetchall()
+        return [
+            StoredCrop(int(ref_id), None if crop is None else bytes(crop)) for ref_id, crop in rows
+        ]
 
     def update_embedding(
         self, cur, ref_id: int, vector: np.ndarray, extractor_id: str, preset: str | None
@@ -352,3 +389,7 @@ class SQLiteStore(GalleryStore):
 
     def close(self) -> None:
         self._connection.close()
+
+    def use_single_file(self) -> None:
+        """Leaves WAL mode, so the database is one self-contained file (for exports)."""
+        self._connection.execute("PRAGMA journal_mode=DELETE")

@@ -2,75 +2,42 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image
 
 from signver_keras.embeddings import Embeddings, extractor_id_of
 from signver_keras.errors import (
-    DuplicateReferenceError,
     GalleryError,
     GalleryExtractorMismatchError,
-    ImageNotFoundError,
-    InvalidImageError,
     PersonNotFoundError,
 )
+from signver_keras.gallery import enrollment, gallery_transfer
 from signver_keras.gallery.gallery_index import APPROXIMATE_FROM, PersonIndex
-from signver_keras.gallery.gallery_store import GalleryStore, SQLiteStore
-from signver_keras.images import ImageInput, is_single_image, load_image, load_signature
+from signver_keras.gallery.gallery_records import Person, Reference
+from signver_keras.gallery.gallery_store import GalleryStore
+from signver_keras.gallery.store_opening import POSTGRES_SCHEMES, open_store
+from signver_keras.images import ImageInput, load_signature
 from signver_keras.models.matcher.matcher import (
     Matcher,
     Verification,
     WriterThresholdRule,
     reference_spread,
 )
-from signver_keras.utils.atomic import atomic_path
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-@dataclass(frozen=True)
-class Person:
-    """One enrolled person: id, free-form metadata, number of references, creation time."""
-
-    person_id: str
-    metadata: dict
-    references: int
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One enrolled reference signature with its provenance.
-
-    `extractor_id` is the weights fingerprint of the extractor that embedded it,
-    `source_document` and `box` (xyxy pixels, or None) say where it came from,
-    `crop_png` is the stored crop (grayscale PNG, as enrolled, before cleaning).
-    """
-
-    id: int
-    person_id: str
-    image_sha256: str
-    extractor_id: str | None
-    extractor_preset: str | None
-    source_document: str | None
-    box: list[float] | None
-    enrolled_at: float
-    crop_png: bytes | None = field(repr=False)
-    embedding: np.ndarray = field(repr=False)
-
-    def crop(self) -> np.ndarray:
-        """The stored crop as a (H, W) uint8 array."""
-        return _decode_png(self.crop_png)
+__all__ = [
+    "POSTGRES_SCHEMES",
+    "GalleryVerification",
+    "Match",
+    "Person",
+    "Reference",
+    "SignatureGallery",
+]
 
 
 @dataclass(frozen=True)
@@ -94,41 +61,6 @@ class Match(NamedTuple):
 
     person_id: str
     score: float
-
-
-def _image_hash(gray: np.ndarray) -> str:
-    digest = hashlib.sha256(f"{gray.shape[0]}x{gray.shape[1]}:".encode())
-    digest.update(np.ascontiguousarray(gray).tobytes())
-    return digest.hexdigest()
-
-
-def _encode_png(gray: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(gray).save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
-
-
-def _decode_png(data: bytes | None) -> np.ndarray:
-    if data is None:
-        raise GalleryError("This reference was stored without its crop; it cannot be re-embedded.")
-    return load_image(Image.open(io.BytesIO(data)))
-
-
-def _source_of(source: Any, image: Any) -> tuple[str | None, list[float] | None]:
-    if source is None:
-        return (os.fspath(image) if isinstance(image, (str, os.PathLike)) else None), None
-    if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source), None
-    if isinstance(source, Mapping):
-        box = source.get("box")
-        document = source.get("document")
-        return (None if document is None else os.fspath(document)), (
-            None if box is None else [float(v) for v in box]
-        )
-    raise TypeError(
-        "source must be None, a document path, a dict with 'document' and 'box', or a list of "
-        f"those (one per image); received {type(source).__name__}."
-    )
 
 
 class SignatureGallery:
@@ -253,15 +185,7 @@ class SignatureGallery:
         if matcher is not None or getattr(extractor, "calibration", None):
             self._matcher_for({})  # refuses policies the calibration cannot apply, now
 
-        location = os.fspath(path_or_url)
-        if location.startswith(POSTGRES_SCHEMES):
-            from signver_keras.gallery.postgres_store import PostgresStore
-
-            self.store: GalleryStore = PostgresStore(
-                location, use_pgvector=use_pgvector, create=create
-            )
-        else:
-            self.store = SQLiteStore(location, create=create)
+        self.store: GalleryStore = open_store(path_or_url, use_pgvector=use_pgvector, create=create)
         self.index = PersonIndex(approximate_from=approximate_from)
 
     def close(self) -> None:
@@ -347,24 +271,6 @@ class SignatureGallery:
             writer_classifier=self.writer_classifier or matcher.writer_classifier,
         )
 
-    def _load_grays(self, person_id: str, images) -> list[np.ndarray]:
-        batch = [images] if is_single_image(images) else list(images)
-        if not batch:
-            raise InvalidImageError(
-                f"enroll('{person_id}'): received an empty list of images; pass at least one."
-            )
-        grays = []
-        for position, image in enumerate(batch, 1):
-            try:
-                grays.append(load_signature(image))
-            except (InvalidImageError, ImageNotFoundError) as error:
-                # Same type, with the position: nothing of the batch is enrolled.
-                raise type(error)(
-                    f"enroll('{person_id}'): image {position} of {len(batch)}: {error} "
-                    "Nothing was enrolled."
-                ) from error
-        return grays
-
     # --- enrollment ----------------------------------------------------------------
     def enroll(
         self,
@@ -397,79 +303,7 @@ class SignatureGallery:
                 for this person, or appears twice in the batch.
             GalleryExtractorMismatchError: the gallery was built with another extractor.
         """
-        if not isinstance(person_id, str) or not person_id.strip():
-            raise ValueError(f"person_id must be a non-empty string; received {person_id!r}.")
-        self._require_extractor("enroll")
-        if metadata is not None:
-            metadata = json.loads(json.dumps(dict(metadata)))  # refuses what JSON cannot store
-        batch = [images] if is_single_image(images) else list(images)
-        grays = self._load_grays(person_id, images)
-        if isinstance(source, (list, tuple)):
-            if len(source) != len(grays):
-                raise ValueError(
-                    f"source has {len(source)} entries for {len(grays)} images; pass one per image."
-                )
-            sources = [_source_of(s, image) for s, image in zip(source, batch, strict=True)]
-        else:
-            sources = [_source_of(source, image) for image in batch]
-        hashes = [_image_hash(gray) for gray in grays]
-        seen: dict[str, int] = {}
-        for position, digest in enumerate(hashes, 1):
-            if digest in seen:
-                raise DuplicateReferenceError(
-                    f"enroll('{person_id}'): images {seen[digest]} and {position} are the same "
-                    "image. Nothing was enrolled."
-                )
-            seen[digest] = position
-        with self.store.read() as cur:
-            self._check_extractor(self.store.meta(cur))
-        embeddings = np.asarray(self._embed(grays), np.float32)
-        crops = [_encode_png(gray) for gray in grays]
-        now = time.time()
-        with self.store.write() as cur:
-            meta = self.store.meta(cur)
-            self._check_extractor(meta)
-            if "extractor_id" not in meta:
-                self._record_extractor(cur, embeddings.shape[1])
-            pk = self.store.upsert_person(cur, person_id, metadata)
-            existing = self.store.hashes(cur, pk)
-            for position, digest in enumerate(hashes, 1):
-                if digest in existing:
-                    raise DuplicateReferenceError(
-                        f"enroll('{person_id}'): image {position} "
-                        f"({_describe(batch[position - 1])}) is already enrolled for this "
-                        "person. Nothing was enrolled."
-                    )
-            for gray_png, digest, vector, (document, box) in zip(
-                crops, hashes, embeddings, sources, strict=True
-            ):
-                self.store.insert_reference(
-                    cur,
-                    pk,
-                    {
-                        "image_sha256": digest,
-                        "crop_png": gray_png,
-                        "embedding": vector,
-                        "extractor_id": self._extractor_id,
-                        "extractor_preset": self.extractor_preset,
-                        "source_document": document,
-                        "box": box,
-                        "enrolled_at": now,
-                    },
-                )
-            self.store.after_person_changed(cur, pk)
-            self.store.bump_generation(cur, [person_id])
-        return len(grays)
-
-    def _record_extractor(self, cur, dim: int) -> None:
-        self.store.set_meta(cur, "extractor_id", self._extractor_id)
-        self.store.set_meta(cur, "extractor_preset", str(self.extractor_preset))
-        self.store.set_meta(cur, "embedding_dim", str(dim))
-        calibration = getattr(self.extractor, "calibration", None)
-        if self.matcher is not None:
-            calibration = self.matcher.calibration
-        if calibration:
-            self.store.set_meta(cur, "calibration", json.dumps(calibration, default=str))
+        return enrollment.enroll(self, person_id, images, metadata, source)
 
     def remove(self, person_id: str) -> int:
         """Removes a person and all their references; returns how many references went."""
@@ -483,7 +317,7 @@ class SignatureGallery:
         return count
 
     def _unknown(self, cur, person_id: str) -> str:
-        known = [row[0] for row in self.store.persons(cur)]
+        known = [person.person_id for person in self.store.persons(cur)]
         if not known:
             return f"No person '{person_id}' in {self.store.location}: the gallery is empty."
         more = ", ..." if len(known) > 5 else ""
@@ -494,8 +328,7 @@ class SignatureGallery:
     def persons(self) -> list[Person]:
         """All enrolled persons, sorted by id."""
         with self.store.read() as cur:
-            rows = self.store.persons(cur)
-        return [Person(p, json.loads(m), int(n), float(t)) for p, m, t, n in rows]
+            return self.store.persons(cur)
 
     def __len__(self) -> int:
         return len(self.persons())
@@ -509,23 +342,7 @@ class SignatureGallery:
         with self.store.read() as cur:
             if self.store.person_pk(cur, person_id) is None:
                 raise PersonNotFoundError(self._unknown(cur, person_id))
-            rows = self.store.references(cur, [person_id])
-        return [self._reference(row) for row in rows]
-
-    def _reference(self, row: tuple) -> Reference:
-        ref_id, person, digest, extractor_id, preset, document, box, at, crop, raw = row
-        return Reference(
-            id=int(ref_id),
-            person_id=person,
-            image_sha256=digest,
-            extractor_id=extractor_id,
-            extractor_preset=preset,
-            source_document=document,
-            box=None if box is None else json.loads(box),
-            enrolled_at=float(at),
-            crop_png=None if crop is None else bytes(crop),
-            embedding=self.store.decode_embeddings([raw])[0],
-        )
+            return self.store.references(cur, [person_id])
 
     # --- decisions -------------------------------------------------------------------
     def verify(self, person_id: str, query: ImageInput | np.ndarray) -> GalleryVerification:
@@ -587,41 +404,7 @@ class SignatureGallery:
         queries from the new one. One transaction: all references or none.
         Returns the number of references re-embedded (0 when already current).
         """
-        self._require_extractor("reembed")
-        with self.store.read() as cur:
-            meta = self.store.meta(cur)
-            if not force and meta.get("extractor_id") in (None, self._extractor_id):
-                return 0
-            rows = self.store.crops(cur)
-        ids = [row[0] for row in rows]
-        if any(row[1] is None for row in rows):
-            raise GalleryError(
-                "Some references were stored without their crop (imported from embeddings "
-                "only); they cannot be re-embedded. Remove and re-enroll those persons."
-            )
-        vectors = []
-        for start in range(0, len(rows), batch_size):
-            grays = [_decode_png(bytes(row[1])) for row in rows[start : start + batch_size]]
-            vectors.append(np.asarray(self._embed(grays), np.float32))
-        with self.store.write() as cur:
-            if [row[0] for row in self.store.crops(cur)] != ids:
-                raise GalleryError(
-                    "The gallery changed while re-embedding (a concurrent enrollment); "
-                    "nothing was changed. Run reembed() again."
-                )
-            for ref_id, vector in zip(ids, (v for chunk in vectors for v in chunk), strict=True):
-                self.store.update_embedding(
-                    cur, ref_id, vector, self._extractor_id, self.extractor_preset
-                )
-            if vectors:
-                self._record_extractor(cur, vectors[0].shape[1])
-            else:
-                self.store.set_meta(cur, "extractor_id", self._extractor_id)
-            persons = self.store.persons(cur)
-            for person_id, *_ in persons:
-                self.store.after_person_changed(cur, self.store.person_pk(cur, person_id))
-            self.store.bump_generation(cur, [row[0] for row in persons])
-        return len(ids)
+        return gallery_transfer.reembed(self, batch_size, force)
 
     def export(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         """Writes the whole gallery (crops, embeddings, provenance) to a SQLite gallery file.
@@ -630,22 +413,7 @@ class SignatureGallery:
         interrupted export never leaves a partial file. It opens with
         `SignatureGallery(path)` or merges into another gallery with `import_`.
         """
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"'{target}' exists; pass overwrite=True to replace it.")
-        with self.store.read() as cur:
-            meta = self.store.meta(cur)
-            persons = self.store.persons(cur)
-            rows = self.store.references(cur)
-        with atomic_path(target) as partial:
-            out = SQLiteStore(partial)
-            try:
-                with out.write() as ocur:
-                    _copy_into(out, ocur, meta, persons, rows, self.store)
-                out._connection.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-            finally:
-                out.close()
-        return target
+        return gallery_transfer.export(self, path, overwrite)
 
     def import_(self, path: str | os.PathLike) -> dict[str, int]:
         """Merges a gallery file written by `export` into this gallery (one transaction).
@@ -658,37 +426,7 @@ class SignatureGallery:
         Returns:
             `{"persons": ..., "references": ..., "skipped": ...}`.
         """
-        source_path = Path(path)
-        if not source_path.is_file():
-            raise GalleryError(f"Gallery file '{source_path}' does not exist.")
-        source = SQLiteStore(source_path)
-        try:
-            with source.read() as cur:
-                their_meta = source.meta(cur)
-                persons = source.persons(cur)
-                rows = source.references(cur)
-        finally:
-            source.close()
-        with self.store.read() as cur:
-            my_meta = self.store.meta(cur)
-        mine = my_meta.get("extractor_id") or self._extractor_id
-        theirs = their_meta.get("extractor_id")
-        vectors = None
-        if rows and theirs != mine and mine is not None:
-            if self.extractor is None or self._extractor_id != mine:
-                raise GalleryExtractorMismatchError(
-                    f"'{source_path}' holds embeddings of extractor {theirs}; this gallery's are "
-                    f"from {mine}. Open this gallery with its extractor to re-embed the imported "
-                    "crops."
-                )
-            vectors = np.asarray(
-                self._embed([_decode_png(bytes(row[8])) for row in rows]), np.float32
-            )
-            their_meta = dict(my_meta)
-        with self.store.write() as cur:
-            return _copy_into(
-                self.store, cur, their_meta, persons, rows, source, vectors, self._extractor_id
-            )
+        return gallery_transfer.import_gallery(self, path)
 
     # --- document questions ------------------------------------------------------------
     def signer_report(self, document: ImageInput, expected: Sequence[str] = (), **kwargs):
@@ -702,63 +440,3 @@ class SignatureGallery:
         from signver_keras.gallery.document_questions import find_documents
 
         return find_documents(self, person_id, folder, **kwargs)
-
-
-def _describe(image: Any) -> str:
-    if isinstance(image, (str, os.PathLike)):
-        return f"'{os.fspath(image)}'"
-    return type(image).__name__
-
-
-def _copy_into(
-    store: GalleryStore,
-    cur,
-    meta: Mapping[str, str],
-    persons: list[tuple],
-    rows: list[tuple],
-    source: GalleryStore,
-    vectors: np.ndarray | None = None,
-    extractor_id: str | None = None,
-) -> dict[str, int]:
-    """Copies persons and reference rows (as read by `GalleryStore.references`) into `store`."""
-    current = store.meta(cur)
-    for key in ("extractor_id", "extractor_preset", "embedding_dim", "calibration"):
-        if key not in current and key in meta:
-            store.set_meta(cur, key, meta[key])
-    pks: dict[str, int] = {}
-    for person_id, metadata, created_at, _ in persons:
-        pk = store.person_pk(cur, person_id)
-        if pk is None:
-            pk = store.upsert_person(cur, person_id, json.loads(metadata))
-            store.q(cur, "UPDATE persons SET created_at = ? WHERE id = ?", [created_at, pk])
-        pks[person_id] = pk
-    added = skipped = 0
-    existing: dict[int, set[str]] = {}
-    for position, row in enumerate(rows):
-        _, person_id, digest, their_id, preset, document, box, at, crop, raw = row
-        pk = pks[person_id]
-        hashes = existing.setdefault(pk, store.hashes(cur, pk))
-        if digest in hashes:
-            skipped += 1
-            continue
-        hashes.add(digest)
-        vector = source.decode_embeddings([raw])[0] if vectors is None else vectors[position]
-        store.insert_reference(
-            cur,
-            pk,
-            {
-                "image_sha256": digest,
-                "crop_png": None if crop is None else bytes(crop),
-                "embedding": vector,
-                "extractor_id": their_id if vectors is None else extractor_id,
-                "extractor_preset": preset if vectors is None else meta.get("extractor_preset"),
-                "source_document": document,
-                "box": None if box is None else json.loads(box),
-                "enrolled_at": at,
-            },
-        )
-        added += 1
-    for pk in pks.values():
-        store.after_person_changed(cur, pk)
-    store.bump_generation(cur, pks)
-    return {"persons": len(pks), "references": added, "skipped": skipped}
