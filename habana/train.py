@@ -24,8 +24,10 @@ import runpy
 import sys
 from pathlib import Path
 
+from signver_keras.families import FAMILIES, TRAINABLE
+
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = ("extractor", "detector", "cleaner")
+RECIPES = TRAINABLE
 EXIT_BAD_INPUT = 2
 
 
@@ -57,7 +59,7 @@ def dry_run_recipe_args(recipe: str, recipe_args: list[str]) -> list[str]:
     (the recipe's default, the full base config, runs for many minutes on a CPU)."""
     if "--config" in recipe_args:
         return recipe_args
-    config = f"recipes/configs/{recipe}_tiny.yaml"
+    config = FAMILIES[recipe].tiny_config
     print(f"habana/train.py: dry run without --config: using {config}.", flush=True)
     return ["--config", str(ROOT / config), *recipe_args]
 
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         recipe_args = other_rank_args(recipe_args, int(setup["rank"]))
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    module = f"recipes.train_{args.recipe}"
+    module = FAMILIES[args.recipe].recipe
     sys.argv = [module, *recipe_args]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)

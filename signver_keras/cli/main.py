@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from signver_keras.cli.output import emit, progress, table
+from signver_keras.families import EVALUATE_TASKS, FAMILIES
 
 EXIT_BAD_INPUT = 2
 JSON_HELP = "print JSON instead of tables"
@@ -247,12 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     presets = commands.add_parser("presets", help="list bundled presets")
-    presets.add_argument("--family", choices=["detector", "cleaner", "extractor", "pipeline"])
+    presets.add_argument("--family", choices=list(FAMILIES))
     presets.set_defaults(run=cmd_presets, no_model=True)
 
     detect = commands.add_parser("detect", help="find signatures, initials, redactions, dates")
     detect.add_argument("pages", nargs="+")
-    detect.add_argument("--preset", default="signver_detector_base")
+    detect.add_argument("--preset", default=FAMILIES["detector"].default_preset)
     detect.add_argument("--threshold", type=float, help="score threshold (default: preset's)")
     detect.add_argument("--overlay", help="write a PNG with boxes drawn (per page if several)")
     detect.set_defaults(run=cmd_detect)
@@ -260,13 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help="remove lines, text and noise from crops")
     clean.add_argument("crops", nargs="+")
     clean.add_argument("--out", required=True, help="folder for the cleaned PNGs")
-    clean.add_argument("--preset", default="signver_cleaner_base")
+    clean.add_argument("--preset", default=FAMILIES["cleaner"].default_preset)
     clean.set_defaults(run=cmd_clean)
 
     embed = commands.add_parser("embed", help="write signature embeddings to a .npy file")
     embed.add_argument("images", nargs="+")
     embed.add_argument("--out", required=True)
-    embed.add_argument("--preset", default="signver_extractor_base")
+    embed.add_argument("--preset", default=FAMILIES["extractor"].default_preset)
     embed.set_defaults(run=cmd_embed)
 
     verify = commands.add_parser("verify", help="was QUERY written by the writer of the refs?")
@@ -282,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
 
     evaluate = commands.add_parser("evaluate", help="measure a preset on a dataset")
-    evaluate.add_argument("task", choices=["verification", "detection", "cleaning"])
+    evaluate.add_argument("task", choices=list(EVALUATE_TASKS))
     evaluate.add_argument("--preset", required=True)
     evaluate.add_argument("--data", action="append", required=True, metavar="LAYOUT:PATH")
     evaluate.add_argument("--out", help="folder for JSON and plots")

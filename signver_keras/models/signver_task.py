@@ -17,7 +17,7 @@ import keras
 import keras_hub
 import numpy as np
 
-from signver_keras import hub, presets
+from signver_keras import families, hub, presets
 from signver_keras.errors import PresetNotFoundError
 from signver_keras.model_card import write_model_card
 from signver_keras.utils.atomic import atomic_folder
@@ -32,25 +32,17 @@ def load_handle(preset: str | os.PathLike, family: str) -> str:
     return handle
 
 
-# Registered backbone name in a preset's config.json -> the family it belongs to.
-_BACKBONE_FAMILIES = {
-    "signver_keras>SignatureDetectorBackbone": "detector",
-    "signver_keras>SignatureCleanerBackbone": "cleaner",
-    "signver_keras>SignatureExtractorBackbone": "extractor",
-}
-
-
 def _check_preset_family(preset: str | os.PathLike, handle: str, family: str) -> None:
     """A detector preset loaded as an extractor (etc.) fails here, naming both families."""
     config_path = Path(handle) / "config.json"
     if not config_path.is_file():
         return
     backbone = json.loads(config_path.read_text()).get("registered_name")
-    found = _BACKBONE_FAMILIES.get(backbone)
+    found = families.family_of_backbone(backbone)
     if found is None:
         raise PresetNotFoundError(
             f"'{os.fspath(preset)}' is not a signver-keras {family} preset: its backbone is "
-            f"{backbone!r}, expected 'signver_keras>Signature{family.capitalize()}Backbone'."
+            f"{backbone!r}, expected '{families.family(family).backbone}'."
         )
     presets.check_family(preset, found, family)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from signver_keras import hub, presets
+from signver_keras import families, hub, presets
 from signver_keras.embeddings import Embeddings
 from signver_keras.errors import EmptyReferencesError, PresetNotFoundError
 from signver_keras.images import ImageInput, load_image, load_images, load_signatures
@@ -21,7 +21,7 @@ from signver_keras.models.matcher.matcher import Matcher, Verification
 from signver_keras.utils.atomic import atomic_folder
 
 PIPELINE_FILE = "pipeline.json"
-STAGES = ("detector", "cleaner", "extractor")
+STAGES = families.STAGES
 
 
 def pipeline_card(name: str, spec: dict[str, Any]) -> str:
@@ -45,13 +45,7 @@ class FoundSignatures:
 
 
 def _stage_classes() -> dict[str, type]:
-    import signver_keras as sv
-
-    return {
-        "detector": sv.SignatureDetector,
-        "cleaner": sv.SignatureCleaner,
-        "extractor": sv.SignatureExtractor,
-    }
+    return {stage: families.family(stage).load_task_class() for stage in STAGES}
 
 
 def crop_boxes(page: np.ndarray, boxes: np.ndarray, padding: float = 0.02) -> list[np.ndarray]:

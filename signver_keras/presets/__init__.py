@@ -1,6 +1,7 @@
 """Bundled presets: discovery, name resolution and `list_presets`.
 
-Each family declares its presets in `<family>_presets.py` (name and description).
+Each family (`signver_keras.families`) declares its presets in `<family>_presets.py`
+(name and description).
 A preset is *bundled* when its folder exists here (written by the family's
 training recipe with `save_to_preset`); everything else about it (parameter
 count, calibration, metrics) is read from that folder, so `list_presets`, the
@@ -14,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from signver_keras import families
 from signver_keras.errors import PresetNotFoundError
 
 BUNDLED_DIR = Path(__file__).resolve().parent
-FAMILIES = ("detector", "cleaner", "extractor", "pipeline")
+FAMILIES = tuple(families.FAMILIES)
 HUB_SCHEMES = ("hf://", "kaggle://", "gs://", "modelscope://")
 
 # name -> {"family": ..., "description": ...} for every declared preset.
@@ -139,22 +141,8 @@ def list_presets(family: str | None = None) -> list[dict[str, Any]]:
 
 def _declare_families() -> None:
     # Plain dicts beside each family's code; importing them loads no backend.
-    from signver_keras.models.cleaner.signature_cleaner_presets import backbone_presets as cleaner
-    from signver_keras.models.detector.signature_detector_presets import (
-        backbone_presets as detector,
-    )
-    from signver_keras.models.extractor.signature_extractor_presets import (
-        backbone_presets as extractor,
-    )
-    from signver_keras.pipeline.signature_verifier_presets import pipeline_presets
-
-    for family, declared in (
-        ("detector", detector),
-        ("cleaner", cleaner),
-        ("extractor", extractor),
-        ("pipeline", pipeline_presets),
-    ):
-        declare(family, declared)
+    for entry in families.FAMILIES.values():
+        declare(entry.name, entry.load_declared_presets())
 
 
 _declare_families()

@@ -11,6 +11,7 @@ import re
 import traceback
 from collections.abc import Callable
 
+from signver_keras import families
 from signver_keras.errors import SignverError
 from signver_keras.ui import handlers
 from signver_keras.ui.handlers import AppContext
@@ -21,7 +22,7 @@ logger = logging.getLogger("signver_keras.ui")
 #: the server with its traceback and shown as a one-line message; never a stack trace.
 USER_ERRORS = (SignverError, ValueError, LookupError, FileNotFoundError, ImportError)
 
-EVALUATE_TASKS = ["verification", "detection", "cleaning"]
+EVALUATE_TASKS = list(families.EVALUATE_TASKS)
 
 
 def _friendly(message: str) -> str:
@@ -220,7 +221,8 @@ def build_app(ctx: AppContext):
                 with gr.Column(scale=1):
                     task = gr.Dropdown(EVALUATE_TASKS, value="verification", label="Task")
                     eval_preset = gr.Textbox(
-                        value="signver_extractor_base", label="Preset (name, folder or hf://)"
+                        value=families.family("extractor").default_preset,
+                        label="Preset (name, folder or hf://)",
                     )
                     data = gr.Textbox(
                         label="Datasets, one LAYOUT:PATH per line",
