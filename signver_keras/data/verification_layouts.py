@@ -19,7 +19,7 @@ skipped, and they are counted in the `LoadReport` returned beside the records.
   forged; writer `gpds_001` / `gpdssynth_001`.
 - `mcyt75` (alias `mcyt`): `<wwww>/<wwww>vNN.bmp` genuine, `<wwww>/<wwww>fNN.bmp`
   forged; writer `mcyt_0000`.
-- `csv`: any CSV with `path, writer_id, label` (`verification.read_csv`).
+- `csv`: any CSV with `path, writer_id, label` (`signature_records.read_csv`).
 
 Forgers are only recorded by SigComp's file names; elsewhere `forger_id` is None.
 Writer ids carry a dataset prefix so collections can be mixed, and match the
@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
-from signver_keras.data.verification import DatasetLayoutError, SignatureRecord, read_csv
+from signver_keras.data.signature_records import DatasetLayoutError, SignatureRecord, read_csv
 from signver_keras.errors import DatasetNotFoundError, InvalidImageError
 
 #: Extensions treated as images: a file with one of these must match the layout's pattern.
