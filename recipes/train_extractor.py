@@ -304,7 +304,7 @@ def calibrate_on_calibration_writers(
         datasets=config["data"]["datasets"],
     )
     extractor.calibration = calibration  # Keras keeps a copy of an assigned dict
-    print(calibration_table(calibration))
+    print("calibration:\n" + calibration_table(calibration))
     return calibration
 
 
