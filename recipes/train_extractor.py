@@ -110,7 +110,7 @@ def training_set(
     drown the real ones; `real_share: 0` trains on the synthetic writers alone
     (pretraining, before fine-tuning on real ones).
     """
-    renderings = config["data"].get("renderings", 1)
+    renderings = config.get("data", {}).get("renderings", 1)
     inputs = extractor_inputs(real, target_size, renderings, CACHE_DIR)
     spec = config.get("synthetic") or {}
     if not spec.get("writers"):

@@ -52,6 +52,10 @@ class ExtractorInputs:
     starts: np.ndarray
     counts: np.ndarray
 
+    def __len__(self) -> int:
+        """The number of records (not of images)."""
+        return len(self.starts)
+
     @classmethod
     def from_images(cls, images: np.ndarray) -> ExtractorInputs:
         """One image per record."""
@@ -102,6 +106,9 @@ def extractor_inputs(
     """
     if renderings < 1:
         raise ValueError(f"renderings should be at least 1; received {renderings}.")
+    if not records:
+        empty = np.zeros((0, *target_size), np.uint8)
+        return ExtractorInputs(empty, np.zeros(0, np.int64), np.zeros(0, np.int64))
     jobs, counts = [], []
     for record in records:
         if is_online(record) and renderings > 1:

@@ -7,7 +7,6 @@ save presets atomically with a model card, and push to the Hugging Face Hub.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
@@ -21,7 +20,6 @@ from signver_keras import families, hub, presets
 from signver_keras.errors import PresetNotFoundError
 from signver_keras.model_card import write_model_card
 from signver_keras.utils.atomic import atomic_folder
-from signver_keras.utils.backend import tensorflow_kept_out
 
 
 def load_handle(preset: str | os.PathLike, family: str) -> str:
@@ -66,11 +64,8 @@ class SignverTask(keras_hub.models.Task):
         # registered classes, never run code (lambdas are refused).
         handle = load_handle(preset, cls.family)
         _check_preset_family(preset, handle, cls.family)
-        is_folder = os.path.isdir(handle)
-        # gs:// and the other tf.io.gfile schemes need TensorFlow; local folders do not.
-        with tensorflow_kept_out() if is_folder else contextlib.nullcontext():
-            model = super().from_preset(handle, load_weights, **kwargs)
-        if load_weights and is_folder:
+        model = super().from_preset(handle, load_weights, **kwargs)
+        if load_weights and os.path.isdir(handle):
             model.load_assets(Path(handle))
         return model
 

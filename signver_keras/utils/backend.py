@@ -7,20 +7,14 @@
   cache folder (`cache_dir()`), so a second process loads a preset and runs the
   same input shapes without compiling again (a cold `verify` drops from ~20 s to
   a few seconds);
-- with any backend but TensorFlow, imports KerasHub without TensorFlow
-  (`tensorflow_kept_out`; `SignverTask.from_preset` loads local presets the
-  same way). KerasHub imports TensorFlow whenever it is installed, which costs
-  seconds at every start and is not used by these models. TensorFlow stays
-  importable: tf.data and the TensorFlow backend still work, later in the
-  same process.
+- imports KerasHub. It imports TensorFlow whenever it is installed (seconds
+  at every start); keeping TensorFlow out was tried and dropped, because
+  KerasHub then cannot batch a task's preprocessed inputs in `fit` under JAX.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 #: Set to a folder to move the compilation cache, or to "" to turn it off.
@@ -56,32 +50,6 @@ def _enable_jax_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
-@contextlib.contextmanager
-def tensorflow_kept_out() -> Iterator[None]:
-    """While active, `import tensorflow` fails, unless TensorFlow is the backend or loaded.
-
-    KerasHub imports TensorFlow when it is installed and handles an ImportError
-    as "not installed": at its own import (for text tokenizers) and when loading
-    a preset from a local folder (to list `tf.io.gfile` URL schemes). Neither is
-    needed by these models under JAX or PyTorch, and the import costs seconds.
-    """
-    import keras
-
-    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
-        yield
-        return
-    blocked = ("tensorflow", "tensorflow_text")
-    # A None entry in sys.modules makes `import tensorflow` raise ImportError.
-    for name in blocked:
-        sys.modules[name] = None
-    try:
-        yield
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, False) is None:
-                del sys.modules[name]
-
-
 def prepare_backend() -> None:
     """Configures the Keras backend for signver-keras models (once per process)."""
     global _prepared
@@ -92,5 +60,4 @@ def prepare_backend() -> None:
 
     if keras.backend.backend() == "jax":
         _enable_jax_compilation_cache()
-    with tensorflow_kept_out():
-        import keras_hub  # noqa: F401
+    import keras_hub  # noqa: F401
