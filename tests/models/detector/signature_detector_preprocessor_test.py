@@ -50,11 +50,12 @@ def test_local_normalisation_flattens_a_shadow_but_keeps_the_stroke():
     assert local[shadow_paper] < 0.05 and local[stroke] > 0.4
 
 
-def test_defaults_keep_the_shipped_preset_behaviour():
+def test_presets_saved_before_the_options_load_with_the_old_behaviour():
     path = BUNDLED_DIR / "signver_detector_base" / "preprocessor.json"
     stored = json.loads(path.read_text())["config"]
-    assert "downscale" not in stored and "normalize" not in stored
-    preprocessor = SignatureDetectorPreprocessor.from_config(stored)
+    assert stored["normalize"] == "local"  # the bundled preset was re-tuned
+    older = {k: v for k, v in stored.items() if k not in ("downscale", "normalize")}
+    preprocessor = SignatureDetectorPreprocessor.from_config(older)
     assert (preprocessor.downscale, preprocessor.normalize) == ("bilinear", "global")
 
 
