@@ -20,11 +20,13 @@ A decision has three parts, all held here:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -432,13 +434,19 @@ class Matcher:
 
         `writer_classifier` and `writer_rule` as in `from_extractor`.
         """
-        from keras_hub.src.utils.preset_utils import load_json
-
-        from signver_keras.models.extractor.signature_extractor import WRITER_BACKGROUND_FILE
+        from signver_keras.models.extractor.signature_extractor import (
+            WRITER_BACKGROUND_FILE,
+            SignatureExtractor,
+        )
         from signver_keras.models.signver_task import load_handle
 
         handle = load_handle(preset, "extractor")
-        calibration = load_json(handle, "task.json").get("config", {}).get("calibration")
+        if not os.path.isdir(handle):
+            # A hub KerasHub resolves itself (kaggle://): load the extractor the public way.
+            extractor = SignatureExtractor.from_preset(preset)
+            return cls.from_extractor(extractor, writer_classifier, writer_rule)
+        task = json.loads(Path(handle, "task.json").read_text())
+        calibration = task.get("config", {}).get("calibration")
         background_path = os.path.join(handle, WRITER_BACKGROUND_FILE)
         background = None
         if os.path.isfile(background_path):
