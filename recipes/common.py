@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,9 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, help="override train.max_minutes")
     parser.add_argument(
         "--learning-rate", type=float, help="override train.learning_rate (lower to fine-tune)"
+    )
+    parser.add_argument(
+        "--pack", help="train from this input pack instead of the data folder (extractor)"
     )
     parser.add_argument(
         "--distribution",
@@ -77,7 +82,9 @@ def run_dir(args: argparse.Namespace) -> Path:
     return folder
 
 
-def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
+def load_split(
+    config: dict[str, Any], load: Callable[[str], list[SignatureRecord]] | None = None
+) -> dict[str, list[SignatureRecord]]:
     """Writer-disjoint train / calibration / test records, plus train-only and test-only data.
 
     `data.datasets` are split by writer; `data.train_only` collections train
@@ -88,20 +95,22 @@ def load_split(config: dict[str, Any]) -> dict[str, list[SignatureRecord]]:
 
     Every recipe that trains on the real datasets uses this split with the same
     `data.split` and `data.split_seed`, so no model trains on the writers that
-    another model is calibrated or tested on.
+    another model is calibrated or tested on. `load` reads a collection by name
+    (default `load_collection`; an `InputPack`'s `records` off the data machine).
     """
+    load = load or load_collection
     parts: dict[str, list[SignatureRecord]] = {"train": [], "calibration": [], "test": []}
     data = config["data"]
     for name in data["datasets"]:
-        records = load_collection(name)
+        records = load(name)
         for key, part in zip(
             parts, split_writers(records, data["split"], data["split_seed"]), strict=True
         ):
             parts[key] += part
     for name in data.get("train_only", []):
-        parts["train"] += load_collection(name)
+        parts["train"] += load(name)
     for name in data.get("test_only", []) + data.get("report_only", []):
-        parts[f"test:{name}"] = load_collection(name)
+        parts[f"test:{name}"] = load(name)
     return parts
 
 
@@ -194,6 +203,37 @@ class TimeBudget(keras.callbacks.Callback):
         if time.monotonic() - self._start > self.seconds:
             print(f"Time budget of {self.seconds / 60:.0f} min reached; stopping.")
             self.model.stop_training = True
+
+
+class CosineByProgress(keras.callbacks.Callback):
+    """Cosine learning-rate decay over the run's progress: steps done or wall time, whichever
+    is further along.
+
+    On a CPU shared with other jobs the number of steps that fit in
+    `max_minutes` is unknown in advance; a step-based schedule would be cut
+    off at a high learning rate. Progress is `max(step / total_steps,
+    elapsed / max_minutes)`, so the rate reaches `alpha * initial` by the end
+    either way. (After `--resume`, wall time counts from the restart.)
+    """
+
+    def __init__(self, initial: float, total_steps: int, max_minutes: float, alpha: float = 0.05):
+        super().__init__()
+        self.initial, self.total_steps, self.alpha = initial, total_steps, alpha
+        self.seconds = max_minutes * 60
+        self._start = time.monotonic()
+
+    def rate(self, step: int) -> float:
+        progress = max(step / self.total_steps, (time.monotonic() - self._start) / self.seconds)
+        cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        return self.initial * (self.alpha + (1 - self.alpha) * cosine)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        optimizer.learning_rate.assign(self.rate(int(optimizer.iterations)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
 def run_callbacks(folder: Path, checkpoint: keras.callbacks.Callback, max_minutes: float) -> list:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # ~3x faster than JAX on CPU here
@@ -34,6 +33,7 @@ from tqdm import tqdm  # noqa: E402
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
+    CosineByProgress,
     ResumableCheckpoint,
     fit_verbosity,
     load_config,
@@ -199,37 +199,6 @@ class ValidationMonitor(keras.callbacks.Callback):
             save_best(
                 self.backbone, self.best_path, self.state_path, {"epoch": epoch + 1, **scores}
             )
-
-
-class CosineByProgress(keras.callbacks.Callback):
-    """Cosine learning-rate decay over the run's progress: steps done or wall time, whichever
-    is further along.
-
-    On a CPU shared with other jobs the number of steps that fit in
-    `max_minutes` is unknown in advance; a step-based schedule would be cut
-    off at a high learning rate. Progress is `max(step / total_steps,
-    elapsed / max_minutes)`, so the rate reaches `alpha * initial` by the end
-    either way. (After `--resume`, wall time counts from the restart.)
-    """
-
-    def __init__(self, initial: float, total_steps: int, max_minutes: float, alpha: float = 0.05):
-        super().__init__()
-        self.initial, self.total_steps, self.alpha = initial, total_steps, alpha
-        self.seconds = max_minutes * 60
-        self._start = time.monotonic()
-
-    def rate(self, step: int) -> float:
-        progress = max(step / self.total_steps, (time.monotonic() - self._start) / self.seconds)
-        cosine = 0.5 * (1 + np.cos(np.pi * min(progress, 1.0)))
-        return self.initial * (self.alpha + (1 - self.alpha) * cosine)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        optimizer = self.model.optimizer
-        optimizer.learning_rate.assign(self.rate(int(optimizer.iterations)))
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
 def set_threads(count: int | None) -> None:

@@ -42,6 +42,7 @@ from PIL import Image, ImageFilter  # noqa: E402
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
+    CosineByProgress,
     ResumableCheckpoint,
     fit_verbosity,
     load_config,
@@ -50,7 +51,6 @@ from recipes.common import (  # noqa: E402
     run_dir,
     save_best,
 )
-from recipes.train_cleaner import CosineByProgress  # noqa: E402
 from signver_keras.data.detection_data import (  # noqa: E402
     A4_300DPI,
     CHEQUE_PHOTO,

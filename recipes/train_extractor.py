@@ -23,14 +23,15 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
+    CosineByProgress,
     ResumableCheckpoint,
     collection_spec,
     fit_verbosity,
+    load_collection,
     load_config,
     load_split,
     parse_args,
@@ -40,9 +41,13 @@ from recipes.common import (  # noqa: E402
 )
 from recipes.distribution import setup_distribution  # noqa: E402
 from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
-from signver_keras.data.augmentation import augment_signatures  # noqa: E402
-from signver_keras.data.extractor_inputs import ExtractorInputs, extractor_inputs  # noqa: E402
+from signver_keras.data.extractor_inputs import (  # noqa: E402
+    ExtractorInputs,
+    InputPack,
+    extractor_inputs,
+)
 from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.pipelines import SignaturePyDataset  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
     SignatureRecord,
     load_verification_data,
@@ -94,13 +99,30 @@ def preprocessed(
     records: list[SignatureRecord],
     target_size: tuple[int, int],
     cache_dir: Path | None = None,
+    pack: InputPack | None = None,
 ) -> np.ndarray:
     """The preprocessor's output per record as uint8 (online records: their fixed rendering)."""
-    return extractor_inputs(records, target_size, cache_dir=cache_dir or CACHE_DIR).first()
+    return prepared_inputs(records, target_size, 1, cache_dir, pack).first()
+
+
+def prepared_inputs(
+    records: list[SignatureRecord],
+    target_size: tuple[int, int],
+    renderings: int,
+    cache_dir: Path | None = None,
+    pack: InputPack | None = None,
+) -> ExtractorInputs:
+    """Records' inputs from the input pack (`--pack`), or prepared from the data (cached)."""
+    if pack is not None:
+        return pack.inputs(records, target_size, renderings)
+    return extractor_inputs(records, target_size, renderings, cache_dir or CACHE_DIR)
 
 
 def training_set(
-    real: list[SignatureRecord], config: dict, target_size: tuple[int, int]
+    real: list[SignatureRecord],
+    config: dict,
+    target_size: tuple[int, int],
+    pack: InputPack | None = None,
 ) -> tuple[list[SignatureRecord], ExtractorInputs]:
     """The real training records plus the config's synthetic writers, if any.
 
@@ -111,7 +133,7 @@ def training_set(
     (pretraining, before fine-tuning on real ones).
     """
     renderings = config.get("data", {}).get("renderings", 1)
-    inputs = extractor_inputs(real, target_size, renderings, CACHE_DIR)
+    inputs = prepared_inputs(real, target_size, renderings, pack=pack)
     spec = config.get("synthetic") or {}
     if not spec.get("writers"):
         return real, inputs
@@ -139,13 +161,11 @@ def build_backbone(model_config: dict) -> keras.Model:
     return sv.models.SignatureExtractorBackbone(image_shape=(*target, 1), **model_config)
 
 
-def build_trainer(
-    backbone: keras.Model, num_classes: int, train_cfg: dict, decay_steps: int
-) -> keras.Model:
-    """The compiled training model: backbone + CosFace head, AdamW with cosine decay.
+def build_trainer(backbone: keras.Model, num_classes: int, train_cfg: dict) -> keras.Model:
+    """The compiled training model: backbone + CosFace head, AdamW.
 
     Its inputs are `{"images", "labels"}` (the head needs the labels for the
-    margin), as produced by `training_dataset`.
+    margin), as produced by `training_dataset`; `learning_schedule` sets the rate.
     """
     images_in = keras.Input(backbone.image_shape, name="images")
     labels_in = keras.Input((), dtype="int32", name="labels")
@@ -153,40 +173,53 @@ def build_trainer(
         num_classes, train_cfg["scale"], train_cfg["margin"], name="margin_head"
     )([backbone(images_in), labels_in])
     trainer = keras.Model({"images": images_in, "labels": labels_in}, logits)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        train_cfg["learning_rate"],
-        decay_steps=max(1, decay_steps),
-        alpha=0.02,
-        warmup_target=None,
-    )
     trainer.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=train_cfg["weight_decay"]),
+        optimizer=keras.optimizers.AdamW(
+            train_cfg["learning_rate"], weight_decay=train_cfg["weight_decay"]
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     return trainer
 
 
-def training_dataset(inputs: ExtractorInputs, labels: np.ndarray, batch_size: int, seed: int):
-    """Shuffled, augmented batches; each visit of a record takes one of its images at random."""
-    images = tf.constant(inputs.images)
+def learning_schedule(train_cfg: dict, total_steps: int) -> CosineByProgress:
+    """Cosine decay over steps or wall time (`train.max_minutes`), whichever runs out first."""
+    return CosineByProgress(
+        train_cfg["learning_rate"], max(1, total_steps), train_cfg["max_minutes"], alpha=0.02
+    )
 
-    def pick(start, count, label):
-        offset = tf.random.uniform((), 0, count, dtype=tf.int64)
-        return images[start + offset], label
 
-    def augment(images, labels):
-        images = augment_signatures(tf.cast(images, tf.float32)[..., None] / 255.0)
+class MarginBatches(SignaturePyDataset):
+    """`SignaturePyDataset` batches shaped for `build_trainer`: the labels are an input too."""
+
+    def __getitem__(self, index: int):
+        images, labels = super().__getitem__(index)
         return {"images": images, "labels": labels}, labels
 
-    return (
-        tf.data.Dataset.from_tensor_slices((inputs.starts, inputs.counts, labels))
-        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-        .repeat()
-        .map(pick, num_parallel_calls=1)
-        .batch(batch_size, drop_remainder=True)
-        .map(augment, num_parallel_calls=1)
-        .prefetch(2)
+
+def training_dataset(
+    records: list[SignatureRecord],
+    inputs: ExtractorInputs,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+    workers: int = 1,
+) -> MarginBatches:
+    """Shuffled, augmented batches (numpy, any backend); each visit draws one of a record's images.
+
+    `workers` threads prepare batches while the accelerator trains.
+    """
+    return MarginBatches(
+        records,
+        batch_size,
+        inputs.images.shape[1:3],
+        labels=labels,
+        augment_strength=1.0,
+        seed=seed,
+        drop_remainder=True,
+        inputs=inputs,
+        workers=workers,
     )
 
 
@@ -315,7 +348,10 @@ def main() -> None:
     distribution = setup_distribution(args.distribution)
     distribution.check_batch_size(config["train"]["batch_size"])
     keras.utils.set_random_seed(config["train"]["seed"])
-    parts = load_split(config)
+    # An input pack (scripts/pack_extractor_inputs.py) stands in for the data folder, e.g. on
+    # an accelerator machine that has the code but not the data.
+    pack = InputPack.load(args.pack) if args.pack else None
+    parts = load_split(config, pack.records if pack else load_collection)
     if args.data:
         parts["train"] = [r for spec in args.data for r in load_verification_data(spec)]
 
@@ -327,10 +363,12 @@ def main() -> None:
             backbone = build_backbone(config["model"])
         target_size = tuple(backbone.image_shape[:2])
 
-        train_records, train_inputs = training_set(parts["train"], config, target_size)
-        calib_arrays = preprocessed(parts["calibration"], target_size)
+        train_records, train_inputs = training_set(parts["train"], config, target_size, pack)
+        calib_arrays = preprocessed(parts["calibration"], target_size, pack=pack)
         suite = validation_suite(parts, config)
-        suite_arrays = {name: preprocessed(records, target_size) for name, records in suite.items()}
+        suite_arrays = {
+            name: preprocessed(records, target_size, pack=pack) for name, records in suite.items()
+        }
         labels = class_labels(train_records)
         print(
             f"train: {len(train_records)} signatures ({len(train_inputs.images)} images), "
@@ -339,10 +377,7 @@ def main() -> None:
         )
 
         train_cfg = config["train"]
-        steps = train_cfg.get("steps_per_epoch") or len(train_records) // train_cfg["batch_size"]
-        trainer = build_trainer(
-            backbone, int(labels.max()) + 1, train_cfg, steps * train_cfg["epochs"]
-        )
+        trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg)
 
         checkpoint = ResumableCheckpoint(folder)
         initial_epoch = 0
@@ -351,10 +386,16 @@ def main() -> None:
 
     references = config["calibration"]["references"]
     monitor = SuiteMonitor(backbone, suite, suite_arrays, references, folder)
-    dataset = training_dataset(train_inputs, labels, train_cfg["batch_size"], train_cfg["seed"])
-    if distribution.backend == "torch" and distribution.num_replicas > 1:
-        # One process per device: each takes every N-th batch of the same shuffled stream.
-        dataset = dataset.shard(distribution.num_replicas, distribution.rank)
+    dataset = training_dataset(
+        train_records,
+        train_inputs,
+        labels,
+        train_cfg["batch_size"],
+        # One process per device (torch): each draws its own shuffled stream.
+        train_cfg["seed"] + distribution.rank,
+        train_cfg.get("workers", 1),
+    )
+    steps = min(train_cfg.get("steps_per_epoch") or len(dataset), len(dataset))
     with distribution.training(trainer):
         trainer.fit(
             dataset,
@@ -362,6 +403,7 @@ def main() -> None:
             steps_per_epoch=steps,
             initial_epoch=initial_epoch,
             callbacks=[
+                learning_schedule(train_cfg, steps * train_cfg["epochs"]),
                 monitor,
                 *run_callbacks(folder, checkpoint, train_cfg["max_minutes"]),
             ],
@@ -390,6 +432,9 @@ def main() -> None:
     }
     Path(output, "training.json").write_text(json.dumps(record, indent=2))
     print(f"Saved preset to {output}")
+    if pack:
+        print("Trained from an input pack: evaluate the preset where the data is.")
+        return
     report = write_preset_metrics(output, config)
     print(report["table"])
 

@@ -49,6 +49,7 @@ from recipes.train_extractor import (  # noqa: E402
     build_trainer,
     class_labels,
     embed_arrays,
+    learning_schedule,
     preprocessed,
     training_dataset,
 )
@@ -141,6 +142,7 @@ class Budget(keras.callbacks.Callback):
 
 
 def fit(
+    records: list,
     arrays: np.ndarray,
     labels: np.ndarray,
     config: dict,
@@ -155,17 +157,18 @@ def fit(
         raise SystemExit(f"{len(arrays)} training images are less than one batch ({batch_size}).")
     keras.utils.set_random_seed(train_cfg["seed"])
     backbone = build_backbone(config["model"])
-    trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg, decay_steps=steps)
+    trainer = build_trainer(backbone, int(labels.max()) + 1, train_cfg)
     dataset = training_dataset(
-        ExtractorInputs.from_images(arrays), labels, batch_size, train_cfg["seed"]
+        records, ExtractorInputs.from_images(arrays), labels, batch_size, train_cfg["seed"]
     )
+    schedule = learning_schedule({**train_cfg, "max_minutes": minutes or math.inf}, steps)
     budget = Budget(steps, minutes, skip)
-    chunk = max(1, min(100, steps))  # an "epoch" here is only a logging interval
+    chunk = max(1, min(100, steps, len(dataset)))  # an "epoch" here is only a logging interval
     history = trainer.fit(
         dataset,
         steps_per_epoch=chunk,
         epochs=math.ceil(steps / chunk),
-        callbacks=[budget],
+        callbacks=[schedule, budget],
         verbose=fit_verbosity(),
     )
     log = [
@@ -267,7 +270,9 @@ def main(argv: list[str] | None = None) -> dict:
         # condition with the most classes (the largest head), and fill the minutes.
         name = max(conditions, key=lambda c: len({(r.writer_id, r.genuine) for r in data[c][0]}))
         records, arrays = data[name]
-        _, timing, _ = fit(arrays, class_labels(records), config, PROBE_STEPS, None, skip=5)
+        _, timing, _ = fit(
+            records, arrays, class_labels(records), config, PROBE_STEPS, None, skip=5
+        )
         probe = {"condition": name, "seconds_per_step": timing.seconds_per_step}
         steps = max(1, int(minutes * 60 / timing.seconds_per_step * 0.97))
         print(f"timing probe: {timing.seconds_per_step:.3f} s/step -> {steps} steps per condition")
@@ -286,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"({len(arrays)} with repeats), "
             f"{len({r.writer_id for r in records})} writers, {labels.max() + 1} classes"
         )
-        backbone, budget, log = fit(arrays, labels, config, steps, minutes)
+        backbone, budget, log = fit(records, arrays, labels, config, steps, minutes)
         summary = summarize(
             trial_scores(
                 test,

@@ -25,7 +25,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +143,137 @@ def extractor_inputs(
     with atomic_path(path) as partial:
         np.save(partial, images)
     return ExtractorInputs(images, starts, counts)
+
+
+class InputPack:
+    """Collections' records and prepared inputs in one compressed file, to train away from the data.
+
+    An accelerator machine often has the code but not the data folder (nor
+    its renderer's time): `save_input_pack` stores what a training run reads,
+    namely each collection's records and the prepared images of those whose
+    images are needed (online records with their training renderings or
+    evaluation rendering), optionally with fewer grey levels to keep the file
+    small. `records(name)` and `inputs(records, ...)` then stand in for
+    loading a collection and for `extractor_inputs`.
+
+    Example:
+    ```python
+    from signver_keras.data.extractor_inputs import InputPack, save_input_pack
+
+    save_input_pack("pack.npz", {"bio": records}, {"bio": 1}, (96, 192))
+    pack = InputPack.load("pack.npz")
+    inputs = pack.inputs(pack.records("bio"), (96, 192))
+    ```
+    """
+
+    def __init__(
+        self,
+        collections: dict[str, list[SignatureRecord]],
+        target_size: tuple[int, int],
+        index: dict[str, tuple[int, int]],
+        images: np.ndarray,
+    ):
+        self.collections, self.target_size = collections, tuple(target_size)
+        self._index, self._images = index, images
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> InputPack:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"No input pack at '{path}'.")
+        with np.load(path) as data:
+            meta = json.loads(str(data["meta"]))
+            levels = int(meta["levels"])
+            images = data["images"]
+            if levels < 256:
+                images = np.round(images * (255.0 / (levels - 1))).astype(np.uint8)
+            paths, starts, counts = meta["paths"], data["starts"], data["counts"]
+        collections = {
+            name: [SignatureRecord(**fields) for fields in rows]
+            for name, rows in meta["collections"].items()
+        }
+        index = {p: (int(s), int(c)) for p, s, c in zip(paths, starts, counts, strict=True)}
+        return cls(collections, meta["target_size"], index, images)
+
+    def records(self, name: str) -> list[SignatureRecord]:
+        """The records of collection `name`, as loading it from the data folder gives them."""
+        if name not in self.collections:
+            raise KeyError(
+                f"The input pack has no collection '{name}'; it has {sorted(self.collections)}."
+            )
+        return list(self.collections[name])
+
+    def inputs(
+        self, records: Sequence[SignatureRecord], target_size: tuple[int, int], renderings: int = 1
+    ) -> ExtractorInputs:
+        """What `extractor_inputs(records, target_size, renderings)` gives, read from the pack."""
+        if tuple(target_size) != self.target_size:
+            raise ValueError(
+                f"The input pack holds {self.target_size} inputs; "
+                f"{tuple(target_size)} were asked for."
+            )
+        rows = []
+        for record in records:
+            expected = renderings if is_online(record) and renderings > 1 else 1
+            start, count = self._index.get(record.path, (0, 0))
+            if count != expected:
+                raise KeyError(
+                    f"The input pack holds {count} image(s) of '{record.path}'; {expected} "
+                    f"were asked for (renderings={renderings}); pack it with these renderings."
+                )
+            rows.append(np.arange(start, start + count))
+        counts = np.array([len(r) for r in rows], np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        order = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        return ExtractorInputs(self._images[order], starts, counts)
+
+
+def save_input_pack(
+    path: str | os.PathLike,
+    collections: dict[str, list[SignatureRecord]],
+    renderings: dict[str, int],
+    target_size: tuple[int, int],
+    levels: int = 256,
+    cache_dir: str | os.PathLike | None = None,
+) -> None:
+    """Writes an `InputPack`: every collection's records, and the inputs of those in `renderings`.
+
+    Args:
+        path: the `.npz` file to write (atomically).
+        collections: records per collection name (as the recipe names them).
+        renderings: collection name -> renderings per online record to store
+            (1: the evaluation rendering); collections left out get records only.
+        target_size: (height, width) of the extractor input.
+        levels: grey levels kept (256: exact; 16 makes the file about half as large).
+        cache_dir: the `extractor_inputs` cache to prepare from.
+    """
+    if not 2 <= levels <= 256:
+        raise ValueError(f"levels should be between 2 and 256; received {levels}.")
+    paths, starts, counts, parts, total = [], [], [], [], 0
+    for name, count in renderings.items():
+        packed = set(paths)
+        records = [r for r in collections[name] if r.path not in packed]
+        prepared = extractor_inputs(records, target_size, count, cache_dir)
+        paths += [r.path for r in records]
+        starts.append(prepared.starts + total)
+        counts.append(prepared.counts)
+        parts.append(prepared.images)
+        total += len(prepared.images)
+    images = np.concatenate(parts) if parts else np.zeros((0, *target_size), np.uint8)
+    if levels < 256:
+        images = np.round(images * ((levels - 1) / 255.0)).astype(np.uint8)
+    meta = {
+        "levels": levels,
+        "target_size": list(target_size),
+        "paths": paths,
+        "collections": {
+            name: [asdict(r) for r in records] for name, records in collections.items()
+        },
+    }
+    with atomic_path(Path(path)) as partial, open(partial, "wb") as file:
+        np.savez_compressed(
+            file,
+            meta=np.array(json.dumps(meta)),
+            images=images,
+            starts=np.concatenate(starts) if starts else np.zeros(0, np.int64),
+            counts=np.concatenate(counts) if counts else np.zeros(0, np.int64),
+        )

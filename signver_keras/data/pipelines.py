@@ -36,6 +36,7 @@ import keras
 import numpy as np
 from scipy import ndimage
 
+from signver_keras.data.extractor_inputs import ExtractorInputs
 from signver_keras.data.verification import SignatureRecord
 from signver_keras.images import load_image
 from signver_keras.utils.ink import normalize_signature
@@ -168,6 +169,10 @@ class SignaturePyDataset(keras.utils.PyDataset):
         seed: int, default 0. Same seed, same batches at each (epoch, index).
         drop_remainder: bool, default False. Drop the last incomplete batch.
         cache: bool, default True. Keep each preprocessed image (uint8) after its first load.
+        inputs: optional `ExtractorInputs` of the records, prepared beforehand
+            (`extractor_inputs`): no image is loaded, and a record with several
+            images (renderings of an online signature) shows one of them, drawn
+            afresh at each visit.
         **kwargs: `workers`, `use_multiprocessing`, `max_queue_size` for `PyDataset`.
 
     Example:
@@ -188,6 +193,7 @@ class SignaturePyDataset(keras.utils.PyDataset):
         seed: int = 0,
         drop_remainder: bool = False,
         cache: bool = True,
+        inputs: ExtractorInputs | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -197,7 +203,13 @@ class SignaturePyDataset(keras.utils.PyDataset):
             raise ValueError(f"batch_size should be >= 1; received {batch_size}.")
         if augment_strength < 0:
             raise ValueError(f"augment_strength should be >= 0; received {augment_strength}.")
+        if inputs is not None and len(inputs) != len(records):
+            raise ValueError(
+                f"inputs should hold images of the {len(records)} records; "
+                f"they hold {len(inputs)} records' images."
+            )
         self.records = list(records)
+        self.inputs = inputs
         self.labels = _resolve_labels(self.records, labels)
         self.batch_size = int(batch_size)
         self.target_size = (int(target_size[0]), int(target_size[1]))
@@ -216,7 +228,10 @@ class SignaturePyDataset(keras.utils.PyDataset):
         count = len(self.records) / self.batch_size
         return max(1, int(count)) if self.drop_remainder else math.ceil(count)
 
-    def _image(self, index: int) -> np.ndarray:
+    def _image(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        if self.inputs is not None:
+            offset = rng.integers(self.inputs.counts[index])
+            return self.inputs.images[self.inputs.starts[index] + offset]
         if self._cache is not None and index in self._cache:
             return self._cache[index]
         image = preprocess_record(self.records[index], self.target_size)
@@ -228,7 +243,8 @@ class SignaturePyDataset(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch index {index} out of range for {len(self)} batches.")
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = np.stack([self._image(int(i)) for i in chosen]).astype(np.float32) / 255.0
+        pick = np.random.default_rng([self.seed, self.epoch, index, 2])
+        images = np.stack([self._image(int(i), pick) for i in chosen]).astype(np.float32) / 255.0
         images = images[..., None]
         if self.augment_strength:
             rng = np.random.default_rng([self.seed, self.epoch, index, 1])

@@ -7,16 +7,45 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from signver_keras.data.online_signatures import record_image
+from signver_keras.data.extractor_inputs import extractor_inputs
+from signver_keras.data.online_signatures import is_online, record_image
 from signver_keras.data.verification import SignatureRecord, load_verification_data
 from signver_keras.evaluation.verification import protocol_summary
 from signver_keras.evaluation.writer_subsets import select_writers
 from signver_keras.models.matcher.matcher import Matcher
+from signver_keras.utils.ink import DEFAULT_MARGIN
+
+if TYPE_CHECKING:
+    from signver_keras.embeddings import Embeddings
+    from signver_keras.models.extractor.signature_extractor import SignatureExtractor
+
+
+def embed_records(extractor: SignatureExtractor, records: list[SignatureRecord]) -> Embeddings:
+    """The extractor's embeddings of `records`; online collections are rendered once and cached.
+
+    Rendering thousands of pen trajectories takes minutes, so a collection with
+    online records is prepared by `extractor_inputs` (in parallel, cached on
+    disk as uint8 preprocessor output) when the extractor's preprocessor is
+    the standard one; anything else goes through `extractor.embed`.
+    """
+    from signver_keras.models.extractor.signature_extractor_preprocessor import (
+        SignatureExtractorPreprocessor,
+    )
+
+    preprocessor = extractor.preprocessor
+    standard = (
+        type(preprocessor) is SignatureExtractorPreprocessor
+        and preprocessor.margin == DEFAULT_MARGIN
+    )
+    if standard and any(is_online(r) for r in records):
+        prepared = extractor_inputs(records, tuple(preprocessor.target_size)).first()
+        return extractor.embed_preprocessed(prepared)
+    return extractor.embed([record_image(r) for r in records])
 
 
 def evaluate_verification(
@@ -40,7 +69,7 @@ def evaluate_verification(
     results, curves = {}, {}
     for name, records in tqdm(datasets.items(), desc="embedding datasets", unit="dataset"):
         start = time.perf_counter()
-        embeddings = extractor.embed([record_image(r) for r in records])
+        embeddings = embed_records(extractor, records)
         seconds = time.perf_counter() - start
         summary, scores = protocol_summary(
             records, embeddings, matcher, references, seed, classifier

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+# Blank margin kept around the ink, relative to the longer side.
+DEFAULT_MARGIN = 0.02
+
 
 def otsu_threshold(gray: np.ndarray) -> int:
     """Returns Otsu's threshold of a uint8 image (pixels <= threshold are ink)."""
@@ -38,7 +41,7 @@ def ink_intensity(gray: np.ndarray) -> np.ndarray:
     return np.clip(ink, 0.0, 1.0)
 
 
-def ink_bbox(ink: np.ndarray, margin: float = 0.02) -> tuple[int, int, int, int] | None:
+def ink_bbox(ink: np.ndarray, margin: float = DEFAULT_MARGIN) -> tuple[int, int, int, int] | None:
     """Bounding box (top, left, bottom, right) of nonzero ink with a relative margin."""
     rows = np.flatnonzero(ink.any(axis=1))
     if rows.size == 0:
@@ -77,7 +80,7 @@ def paper_normalize(gray: np.ndarray) -> np.ndarray:
 
 
 def normalize_signature(
-    gray: np.ndarray, target_size: tuple[int, int], margin: float = 0.02
+    gray: np.ndarray, target_size: tuple[int, int], margin: float = DEFAULT_MARGIN
 ) -> np.ndarray:
     """Ink intensity of a grayscale crop, cropped to the ink and fitted into `target_size`.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signver_keras.data.extractor_inputs import extractor_inputs
+from signver_keras.data.extractor_inputs import InputPack, extractor_inputs, save_input_pack
 from signver_keras.data.online_signatures import load_online_records, record_image
 from signver_keras.data.trajectory_rendering import RenderStyle, render_trajectory, split_strokes
 from signver_keras.data.verification import DatasetLayoutError, load_verification_data
@@ -139,3 +139,35 @@ def test_every_shared_online_collection_loads_and_renders(shared_data, name):
     assert any(not r.genuine for r in records)
     image = record_image(records[len(records) // 2])
     assert image.dtype == np.uint8 and min(image.shape[:2]) >= 16
+
+
+def test_an_input_pack_stands_in_for_the_data_folder(tmp_path):
+    folder = tmp_path / "tablet"
+    _write_collection(folder, [_wave(i) for i in range(4)], ["genuine", "forgery"] * 2)
+    records = load_online_records(folder)
+    save_input_pack(tmp_path / "pack.npz", {"tablet": records}, {"tablet": 2}, (24, 48))
+    folder.joinpath("trajectories.npz").unlink()  # the pack needs no data folder
+
+    pack = InputPack.load(tmp_path / "pack.npz")
+    assert pack.records("tablet") == records
+    packed = pack.inputs(records[1:3], (24, 48), renderings=2)
+    prepared = extractor_inputs(records[1:3], (24, 48), 2, cache_dir=tmp_path, workers=1)
+    np.testing.assert_array_equal(packed.images, prepared.images)
+    assert packed.counts.tolist() == [2, 2]
+    with pytest.raises(KeyError, match="1 were asked for"):
+        pack.inputs(records, (24, 48), renderings=1)
+    with pytest.raises(ValueError, match=r"\(24, 48\)"):
+        pack.inputs(records, (32, 64), renderings=2)
+    with pytest.raises(KeyError, match="no collection 'scans'"):
+        pack.records("scans")
+
+
+def test_fewer_grey_levels_keep_ink_close(tmp_path):
+    folder = tmp_path / "tablet"
+    _write_collection(folder, [_wave(i) for i in range(2)], ["genuine"] * 2)
+    records = load_online_records(folder)
+    save_input_pack(tmp_path / "p.npz", {"t": records}, {"t": 1}, (24, 48), levels=16)
+    exact = extractor_inputs(records, (24, 48), cache_dir=tmp_path, workers=1).images
+    coarse = InputPack.load(tmp_path / "p.npz").inputs(records, (24, 48)).images
+    assert np.abs(coarse.astype(int) - exact).max() <= 9
+    np.testing.assert_array_equal(coarse == 0, exact < 9)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from signver_keras.data.extractor_inputs import ExtractorInputs
 from signver_keras.data.pipelines import (
     SignaturePyDataset,
     augment_numpy,
@@ -144,3 +145,20 @@ def test_pydataset_needs_no_tensorflow(records):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_prepared_inputs_show_one_rendering_per_visit(records):
+    # Record i has two images: constant i and constant 100 + i.
+    images = np.stack([np.full(SIZE, v, np.uint8) for i in range(7) for v in (i, 100 + i)])
+    inputs = ExtractorInputs(images, np.arange(7) * 2, np.full(7, 2))
+    batches = SignaturePyDataset(records, 7, SIZE, shuffle=False, inputs=inputs)
+    seen = set()
+    for _ in range(6):
+        x, _ = batches[0]
+        values = np.round(x[:, 0, 0, 0] * 255).astype(int)
+        assert all(v % 100 == i for i, v in enumerate(values))
+        seen |= set(values.tolist())
+        batches.on_epoch_end()
+    assert len(seen) > 7  # both renderings of some records were drawn
+    with pytest.raises(ValueError, match="images of the 7 records"):
+        SignaturePyDataset(records, 7, SIZE, inputs=ExtractorInputs.from_images(images[:3]))

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import signver_keras as sv
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.verification import SignatureRecord, load_verification_data
 from signver_keras.evaluation.runner import evaluate_verification
 from tests.conftest import draw_scribble
 
@@ -46,3 +46,22 @@ def test_report_uses_the_threshold_for_the_protocols_references(
     assert {"eer_skilled", "far_skilled_at_threshold", "frr_skilled_at_threshold"} <= set(result)
     assert "| writers | 3 |" in report["table"]
     assert f"calibrated for {min(references, 2)} references" in report["table"]
+
+
+def test_online_collections_embed_from_cached_renderings(tiny_extractor, tmp_path, monkeypatch):
+    from signver_keras.data import extractor_inputs as inputs_module
+    from signver_keras.data.online_signatures import record_image
+    from signver_keras.evaluation.runner import embed_records
+    from tests.data.test_online_signatures import _wave, _write_collection
+
+    monkeypatch.setattr(inputs_module, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "tablet"
+    _write_collection(folder, [_wave(i) for i in range(3)], ["genuine", "forgery", "genuine"])
+    records = load_verification_data(f"online:{folder}")
+
+    cached = embed_records(tiny_extractor, records)
+    direct = tiny_extractor.embed([record_image(r) for r in records])
+    # Same rendering and preprocessing; the cache stores it as uint8.
+    np.testing.assert_allclose(cached, direct, atol=0.02)
+    assert cached.extractor_id == direct.extractor_id
+    assert len(list((tmp_path / "cache").glob("extractor_inputs_*.npy"))) == 1

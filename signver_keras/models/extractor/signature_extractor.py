@@ -139,8 +139,35 @@ class SignatureExtractor(SignverTask):
         preprocessor = self.preprocessor or SignatureExtractorPreprocessor(
             target_size=self.backbone.image_shape[:2]
         )
-        chunks = []
-        for start in range(0, len(grays), batch_size):
-            batch = preprocessor(grays[start : start + batch_size])
-            chunks.append(np.asarray(self._forward(batch), dtype=np.float32))
-        return Embeddings(np.concatenate(chunks), extractor_id=self.fingerprint())
+        batches = (
+            preprocessor(grays[start : start + batch_size])
+            for start in range(0, len(grays), batch_size)
+        )
+        return self._embed_batches(batches)
+
+    def embed_preprocessed(self, inputs: np.ndarray, batch_size: int = 64) -> Embeddings:
+        """Embeds inputs the preprocessor already prepared, e.g. cached training inputs.
+
+        Args:
+            inputs: the preprocessor's output, float `(N, H, W, 1)` in [0, 1], or
+                the same as uint8 `(N, H, W)` scaled to 0-255 (`extractor_inputs`).
+            batch_size: int. Inputs per forward pass.
+        """
+        inputs = np.asarray(inputs)
+        if inputs.dtype == np.uint8:
+            inputs = inputs[..., None].astype(np.float32) / 255.0
+        expected = tuple(self.backbone.image_shape)
+        if inputs.ndim != 4 or tuple(inputs.shape[1:]) != expected:
+            raise ValueError(
+                f"Expected preprocessed inputs of shape (N, {', '.join(map(str, expected))}); "
+                f"received {inputs.shape}."
+            )
+        return self._embed_batches(
+            inputs[start : start + batch_size] for start in range(0, len(inputs), batch_size)
+        )
+
+    def _embed_batches(self, batches) -> Embeddings:
+        chunks = [np.asarray(self._forward(batch), dtype=np.float32) for batch in batches]
+        dim = self.backbone.embedding_dim
+        array = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+        return Embeddings(array, extractor_id=self.fingerprint())

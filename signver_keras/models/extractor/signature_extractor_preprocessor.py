@@ -10,7 +10,7 @@ from signver_keras.images import load_images
 from signver_keras.models.extractor.signature_extractor_backbone import (
     SignatureExtractorBackbone,
 )
-from signver_keras.utils.ink import normalize_signature
+from signver_keras.utils.ink import DEFAULT_MARGIN, normalize_signature
 
 
 @keras.saving.register_keras_serializable(package="signver_keras")
@@ -37,7 +37,9 @@ class SignatureExtractorPreprocessor(keras_hub.models.Preprocessor):
 
     backbone_cls = SignatureExtractorBackbone
 
-    def __init__(self, target_size: tuple[int, int] = (96, 192), margin: float = 0.02, **kwargs):
+    def __init__(
+        self, target_size: tuple[int, int] = (96, 192), margin: float = DEFAULT_MARGIN, **kwargs
+    ):
         super().__init__(**kwargs)
         self.target_size = tuple(target_size)
         self.margin = margin
