@@ -29,16 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from signver_keras.data.trajectory_rendering import (
-    MAX_SIDE,
-    RenderStyle,
-    render_trajectory,
-)
-from signver_keras.data.verification import (
+from signver_keras.data.signature_records import (
     DatasetLayoutError,
     SignatureRecord,
     manifest_rows,
     parse_label,
+)
+from signver_keras.data.trajectory_rendering import (
+    MAX_SIDE,
+    RenderStyle,
+    render_trajectory,
 )
 
 TRAJECTORIES = "trajectories.npz"

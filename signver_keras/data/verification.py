@@ -60,13 +60,9 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
         return read_csv(Path(path) / "MANIFEST.csv", dataset=Path(path).name)
     if layout == "csv":
         return read_csv(path)
-    if layout == "online":
-        from signver_keras.data.online_signatures import load_online_records
-
-        return load_online_records(path)
     from signver_keras.data.verification_layouts import LAYOUT_LOADERS, load_records
 
     if layout in LAYOUT_LOADERS:
         return load_records(layout, path)
-    known = ", ".join(["manifest", "csv", "online", *sorted(LAYOUT_LOADERS)])
+    known = ", ".join(["manifest", "csv", *sorted(LAYOUT_LOADERS)])
     raise DatasetLayoutError(f"Unknown layout '{layout}' in '{spec}'. Known: {known}.")

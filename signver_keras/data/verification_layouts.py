@@ -19,6 +19,8 @@ skipped, and they are counted in the `LoadReport` returned beside the records.
   forged; writer `gpds_001` / `gpdssynth_001`.
 - `mcyt75` (alias `mcyt`): `<wwww>/<wwww>vNN.bmp` genuine, `<wwww>/<wwww>fNN.bmp`
   forged; writer `mcyt_0000`.
+- `online`: pen trajectories, `MANIFEST.csv` and `trajectories.npz`
+  (`online_signatures`), rendered as scans when read.
 - `csv`: any CSV with `path, writer_id, label` (`signature_records.read_csv`).
 
 Forgers are only recorded by SigComp's file names; elsewhere `forger_id` is None.
@@ -45,6 +47,7 @@ from typing import NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
+from signver_keras.data.online_signatures import load_online_records
 from signver_keras.data.signature_records import DatasetLayoutError, SignatureRecord, read_csv
 from signver_keras.errors import DatasetNotFoundError, InvalidImageError
 
@@ -416,6 +419,23 @@ def load_csv(path: str | os.PathLike, check: str = "header") -> LoadResult:
     return scan.result()
 
 
+def load_online(root: str | os.PathLike, check: str = "header") -> LoadResult:
+    """Pen trajectories: `MANIFEST.csv` and `trajectories.npz` (see `online_signatures`).
+
+    Records are rendered as scans when their image is read; `check` does not apply.
+    """
+    records = load_online_records(root)
+    report = LoadReport(
+        "online",
+        str(root),
+        records=len(records),
+        genuine=sum(r.genuine for r in records),
+        forged=sum(not r.genuine for r in records),
+        writers=len({r.writer_id for r in records}),
+    )
+    return LoadResult(records, report)
+
+
 # --- registry ------------------------------------------------------------------------------------
 
 #: Layout name -> loader `(path, check) -> LoadResult`, used by `load_verification_data`.
@@ -428,6 +448,7 @@ LAYOUT_LOADERS: dict[str, Callable[..., LoadResult]] = {
     "gpds_synthetic": load_gpds_synthetic,
     "mcyt75": load_mcyt75,
     "mcyt": load_mcyt75,
+    "online": load_online,
 }
 
 

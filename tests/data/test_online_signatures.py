@@ -12,6 +12,7 @@ from signver_keras.data.extractor_inputs import InputPack, extractor_inputs, sav
 from signver_keras.data.online_signatures import load_online_records, record_image
 from signver_keras.data.trajectory_rendering import RenderStyle, render_trajectory, split_strokes
 from signver_keras.data.verification import DatasetLayoutError, load_verification_data
+from signver_keras.data.verification_layouts import load_layout
 
 ONLINE_COLLECTIONS = (
     "susig_visual",
@@ -59,6 +60,8 @@ def test_records_load_with_writer_label_and_render(tmp_path):
         ("w1", False),
     ]
     assert {r.dataset for r in records} == {"tablet"}
+    _, report = load_layout("online", folder)
+    assert (report.records, report.genuine, report.forged, report.writers) == (4, 2, 2, 2)
     image = record_image(records[2])
     assert image.dtype == np.uint8 and image.ndim == 2
     # Dark ink on light paper, like a scan.
