@@ -3,6 +3,7 @@
     python benchmarks/model_speed.py                       # bundled presets, current backend
     KERAS_BACKEND=tensorflow python benchmarks/model_speed.py
     python benchmarks/model_speed.py --random              # default configs, random weights
+    python benchmarks/model_speed.py --extractor PRESET    # a candidate extractor
 
 Times the public verbs (`embed`, `detect`, `clean`: preprocessing included) and the
 network alone on already preprocessed batches, after one warm-up call. Inputs are
@@ -16,6 +17,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -40,8 +42,8 @@ def timed(function: Callable[[], object], repeats: int) -> float:
 
 
 def model(task_cls, preset: str, random: bool):
-    """The bundled preset when shipped (and not `random`), else the default configuration."""
-    if random or preset not in sv.presets.available():
+    """The preset (bundled or a folder) unless `random` or not shipped: else the default config."""
+    if random or not (preset in sv.presets.available() or Path(preset).is_dir()):
         return task_cls(backbone=task_cls.backbone_cls(), preprocessor=task_cls.preprocessor_cls())
     return task_cls.from_preset(preset)
 
@@ -58,11 +60,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--crops", type=int, default=256, help="crops per embed call")
     parser.add_argument("--random", action="store_true", help="default configs, random weights")
+    parser.add_argument(
+        "--extractor", default="signver_extractor_base", help="extractor preset to time"
+    )
     args = parser.parse_args()
     backend = os.environ.get("KERAS_BACKEND", "jax")
     rows = []
 
-    extractor = model(sv.SignatureExtractor, "signver_extractor_base", args.random)
+    extractor = model(sv.SignatureExtractor, args.extractor, args.random)
     crops = [load_image(p) for p in samples.REFERENCES] * (args.crops // 3 + 1)
     crops = crops[: args.crops]
     seconds = timed(lambda: extractor.embed(crops, batch_size=128), args.repeats)

@@ -41,26 +41,16 @@ import numpy as np  # noqa: E402
 SCANNED = ["sigcomp2011_dutch", "svc2004_rendered", "crossmedia_chinese"]
 
 
-def load_collection(name: str):
-    from signver_keras.data.paths import data_root
-    from signver_keras.data.verification import load_verification_data
-
-    folder = data_root() / name
-    layout = "online" if (folder / "trajectories.npz").exists() else "manifest"
-    return load_verification_data(f"{layout}:{folder}")
-
-
 def embedded(extractor, name: str, cache: Path) -> tuple[list, np.ndarray]:
-    records = load_collection(name)
+    from signver_keras.data.paths import collection_spec
+    from signver_keras.data.verification import load_verification_data
+    from signver_keras.evaluation.runner import embed_records
+
+    records = load_verification_data(collection_spec(name))
     path = cache / f"{extractor.fingerprint()}_{name.replace('/', '_')}.npy"
     if path.exists():
         return records, np.load(path)
-    from signver_keras.data.online_signatures import record_image
-
-    images = [record_image(r) for r in records]  # pen trajectories are rendered
-    embeddings = np.concatenate(
-        [np.asarray(extractor.embed(images[i : i + 256])) for i in range(0, len(images), 256)]
-    )
+    embeddings = np.asarray(embed_records(extractor, records))  # online: cached renderings
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, embeddings)
     return records, embeddings

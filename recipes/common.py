@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import yaml
 
-from signver_keras.data.paths import data_root
+from signver_keras.data.paths import collection_spec
 from signver_keras.data.verification import (
     SignatureRecord,
     load_verification_data,
@@ -112,12 +112,6 @@ def load_split(
     for name in data.get("test_only", []) + data.get("report_only", []):
         parts[f"test:{name}"] = load(name)
     return parts
-
-
-def collection_spec(name: str) -> str:
-    """`LAYOUT:PATH` of a collection under `data_root()`: online trajectories or a manifest."""
-    folder = data_root() / name
-    return f"{'online' if (folder / 'trajectories.npz').exists() else 'manifest'}:{folder}"
 
 
 def load_collection(name: str) -> list[SignatureRecord]:
@@ -243,6 +237,19 @@ def run_callbacks(folder: Path, checkpoint: keras.callbacks.Callback, max_minute
         keras.callbacks.CSVLogger(folder / "log.csv", append=True),
         TimeBudget(max_minutes),
     ]
+
+
+def compute_description() -> str:
+    """What a run trains on, for the training record: the backend and its accelerators or cores."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+        if accelerators:
+            kinds = ", ".join(sorted({d.device_kind for d in accelerators}))
+            return f"jax on {len(accelerators)} x {kinds}"
+    return f"{backend} on {os.cpu_count()} CPU cores"
 
 
 def fit_verbosity() -> int:

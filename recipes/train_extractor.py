@@ -29,7 +29,7 @@ import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
     CosineByProgress,
     ResumableCheckpoint,
-    collection_spec,
+    compute_description,
     fit_verbosity,
     load_collection,
     load_config,
@@ -46,7 +46,7 @@ from signver_keras.data.extractor_inputs import (  # noqa: E402
     InputPack,
     extractor_inputs,
 )
-from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.paths import collection_spec, data_root  # noqa: E402
 from signver_keras.data.pipelines import SignaturePyDataset  # noqa: E402
 from signver_keras.data.verification import (  # noqa: E402
     SignatureRecord,
@@ -421,13 +421,21 @@ def main() -> None:
     if not output:
         return
     extractor.save_to_preset(output)
+    best = json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {}
+    if best:
+        best["selected_on"] = "mean skilled-forgery EER over the validation suite: " + ", ".join(
+            best.get("suite", {})
+        )
     record = {
-        "data": {key: config["data"][key] for key in ("datasets", "split", "split_seed")},
+        "data": config["data"],
         "synthetic": config.get("synthetic"),
-        "best": json.loads(monitor.state_path.read_text()) if monitor.state_path.exists() else {},
-        "recipe": f"python -m recipes.train_extractor --config {args.config}",
+        "best": best,
+        "recipe": f"python -m recipes.train_extractor --config {args.config}"
+        + (" --pack PACK" if pack else ""),
+        "input_pack": {"grey_levels": pack.levels} if pack else None,
         "loss": "CosFace (additive cosine margin) over (writer, genuine/forged) classes",
         "backend": keras.backend.backend(),
+        "compute": compute_description(),
         "from_preset": args.from_preset,
     }
     Path(output, "training.json").write_text(json.dumps(record, indent=2))
@@ -440,10 +448,15 @@ def main() -> None:
 
 
 def write_preset_metrics(output: str, config: dict) -> dict:
-    """Evaluates the saved preset on held-out writers and stores metrics.json and the card."""
+    """Evaluates the saved preset on every collection and stores metrics.json and the card.
+
+    Split collections are measured on their test writers; `train_only` ones
+    (trained on whole) show the fit, the others were never trained on.
+    """
     specs = [
         collection_spec(name)
         for name in config["data"]["datasets"]
+        + config["data"].get("train_only", [])
         + config["data"].get("test_only", [])
         + config["data"].get("report_only", [])
     ]

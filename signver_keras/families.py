@@ -133,10 +133,13 @@ _FAMILIES = (
             "verification."
         ),
         card_limitations=(
-            "Trained on a few hundred real writers (Latin and Chinese scripts; Bengali/Hindi only "
-            "evaluated). Skilled-forgery error is far higher than random-forgery error; thresholds "
-            "calibrated on one collection shift on another, so re-calibrate on your own writers "
-            "before relying on the accept/reject decision. Not evaluated on CEDAR, GPDS or MCYT."
+            "Trained on a few hundred real writers (Latin, Chinese and Japanese scripts; "
+            "Bengali/Hindi only evaluated), two thirds of them captured on tablets and rendered "
+            "as scans: collections rendered the same way score better than real scans. "
+            "Skilled-forgery error is far higher than random-forgery error, and the stored "
+            "threshold's FAR and FRR drift from a collection's EER, so re-calibrate on your own "
+            "writers before relying on the accept/reject decision. Not evaluated on CEDAR or "
+            "GPDS scans."
         ),
         recipe="recipes.train_extractor",
         tiny_config="recipes/configs/extractor_tiny.yaml",

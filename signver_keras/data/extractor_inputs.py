@@ -172,9 +172,10 @@ class InputPack:
         target_size: tuple[int, int],
         index: dict[str, tuple[int, int]],
         images: np.ndarray,
+        levels: int = 256,
     ):
         self.collections, self.target_size = collections, tuple(target_size)
-        self._index, self._images = index, images
+        self._index, self._images, self.levels = index, images, levels
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InputPack:
@@ -192,7 +193,7 @@ class InputPack:
             for name, rows in meta["collections"].items()
         }
         index = {p: (int(s), int(c)) for p, s, c in zip(paths, starts, counts, strict=True)}
-        return cls(collections, meta["target_size"], index, images)
+        return cls(collections, meta["target_size"], index, images, levels)
 
     def records(self, name: str) -> list[SignatureRecord]:
         """The records of collection `name`, as loading it from the data folder gives them."""

@@ -27,3 +27,12 @@ def data_root() -> Path:
     if override:
         return Path(override).expanduser()
     return REPO_ROOT.parent / "shared" / "data"
+
+
+def collection_spec(name: str) -> str:
+    """`LAYOUT:PATH` of a collection under `data_root()`: online trajectories or a manifest.
+
+    `name` is a folder under the data root, e.g. `sigcomp2011_dutch` or `online/biosecurid`.
+    """
+    folder = data_root() / name
+    return f"{'online' if (folder / 'trajectories.npz').exists() else 'manifest'}:{folder}"
