@@ -61,7 +61,7 @@ from signver_keras.utils.ink import ink_bbox, ink_intensity, paper_normalize  # 
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: Bump when the tile recipe changes, so stale caches are not reused.
-TILE_VERSION = 1
+TILE_VERSION = 2
 
 
 def source_crop(gray: np.ndarray, rng: np.random.Generator, tiles: dict) -> np.ndarray:

@@ -20,24 +20,19 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from signver_keras.data.online_signatures import load_online_records, record_image
-from signver_keras.data.page_elements import signature_strokes
 from signver_keras.data.paths import REPO_ROOT, data_root
-from signver_keras.data.trajectory_rendering import PENS, RenderStyle, render_trajectory
+from signver_keras.data.trajectory_rendering import (
+    PENS,
+    RenderStyle,
+    render_trajectory,
+    synthetic_trajectory,
+)
 from signver_keras.data.verification import load_verification_data
 from signver_keras.images import load_image
 
 TILE = (240, 110)
 SCANNED = ("sigcomp2011_dutch", "bhsig260_subset", "crossmedia_chinese")
 ONLINE = ("biosecurid", "mcyt_online", "susig_visual")
-
-
-def synthetic_trajectory(seed: int) -> np.ndarray:
-    """One of the project's synthetic signatures as (N, 3) x, y (up), pressure with pen-ups."""
-    parts = []
-    for points, pressure in signature_strokes(np.random.default_rng(seed)):
-        parts.append(np.column_stack([points[:, 0], -points[:, 1], pressure]))
-        parts.append([[points[-1, 0], -points[-1, 1], 0.0]])
-    return np.concatenate(parts).astype(np.float32)
 
 
 def tile(image: np.ndarray, caption: str) -> Image.Image:

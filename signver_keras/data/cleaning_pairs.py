@@ -26,10 +26,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 from signver_keras.data import degradations as D
 from signver_keras.data import page_elements as E
 from signver_keras.utils.ink import ink_intensity
+
+#: Share of pairs whose signature ink is faint and grainy (pencil, dry pen).
+FAINT_SHARE = 0.3
 
 
 def _check_crop(crop: np.ndarray) -> np.ndarray:
@@ -105,8 +109,15 @@ def make_pair(clean_signature: np.ndarray, seed: int) -> tuple[np.ndarray, np.nd
         x = int(rng.uniform(-stamp.shape[1] / 2, width - stamp.shape[1] / 2))
         y = int(rng.uniform(-stamp.shape[0] / 2, height - stamp.shape[0] / 2))
         E.composite_ink(page, stamp, x, y, darkness)
-    # The signature's own ink, a little lighter or darker than in the crop (pen colour).
-    E.composite_ink(page, ink, 0, 0, float(rng.uniform(0.6, 1.0)))
+    # The signature's own ink, a little lighter or darker than in the crop (pen colour);
+    # in FAINT_SHARE of the pairs faint and grainy, like pencil or a dry pen, so the
+    # cleaner learns to keep strokes barely darker than the paper.
+    if rng.random() < FAINT_SHARE:
+        grain = ndimage.gaussian_filter(rng.random(ink.shape), 0.7)
+        grain = np.clip((grain - grain.mean()) / (grain.std() + 1e-6) * 0.35 + 0.8, 0.2, 1.0)
+        E.composite_ink(page, ink * grain, 0, 0, float(rng.uniform(0.15, 0.45)))
+    else:
+        E.composite_ink(page, ink, 0, 0, float(rng.uniform(0.6, 1.0)))
     if rng.random() < 0.2:  # text printed over the ink (a later typed line)
         over = _clutter(np.random.default_rng(rng.integers(2**32)), crop.shape, ink_height)
         page *= np.where(rng.random() < 0.5, over, 1.0)

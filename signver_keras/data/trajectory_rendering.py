@@ -30,6 +30,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from signver_keras.data.page_elements import signature_strokes
+
 PENS = ("ballpoint", "gel", "felt", "pencil")
 
 # (R, G, B) of common inks; pencil graphite is grey whatever the ink.
@@ -302,3 +304,16 @@ def _downsample(coverage: np.ndarray) -> np.ndarray:
     height, width = coverage.shape[0] // SUPERSAMPLE, coverage.shape[1] // SUPERSAMPLE
     trimmed = coverage[: height * SUPERSAMPLE, : width * SUPERSAMPLE]
     return trimmed.reshape(height, SUPERSAMPLE, width, SUPERSAMPLE).mean(axis=(1, 3))
+
+
+def synthetic_trajectory(seed: int) -> np.ndarray:
+    """One of the project's own synthetic signatures as a pen trajectory (no real data).
+
+    Returns (N, 3) x, y (growing upwards), pressure, with a pen-up sample
+    (pressure 0) after each stroke, ready for `render_trajectory`.
+    """
+    parts = []
+    for points, pressure in signature_strokes(np.random.default_rng(seed)):
+        parts.append(np.column_stack([points[:, 0], -points[:, 1], pressure]))
+        parts.append([[points[-1, 0], -points[-1, 1], 0.0]])
+    return np.concatenate(parts).astype(np.float32)

@@ -183,3 +183,17 @@ def test_data_root_env_override(monkeypatch, tmp_path):
     assert data_root() == tmp_path
     monkeypatch.delenv("SIGNVER_DATA")
     assert data_root().parts[-2:] == ("shared", "data")
+
+
+def test_some_cleaning_pairs_carry_faint_ink_with_a_dark_target():
+    """Faint, grainy ink (pencil) must appear in training pairs, or the cleaner erases it."""
+    ink = E.synthetic_signature(np.random.default_rng(3), 120)
+    crop = np.clip(255 - 255 * ink, 0, 255).astype(np.uint8)
+    faint = 0
+    for seed in range(40):
+        noisy, clean = make_pair(crop, seed)
+        stroke = clean < 100
+        paper = np.median(noisy[clean == 255])
+        contrast = (paper - np.median(noisy[stroke])) / (255.0 - np.median(clean[stroke]))
+        faint += contrast < 0.5
+    assert 4 <= faint <= 24, faint
