@@ -58,3 +58,20 @@ def test_jax_caches_compiled_programs(tmp_path, scribbles):
     )
     assert report == {"embedded": True}
     assert any((tmp_path / "cache" / "jax").iterdir())
+
+
+def test_console_script_keeps_tensorflow_out_under_jax():
+    samples = os.path.join(os.path.dirname(sv.__file__), "samples")
+    refs = [os.path.join(samples, f"reference_{i}.png") for i in (1, 2, 3)]
+    argv = ["signver-keras", "verify", os.path.join(samples, "query_genuine.png"), "--refs", *refs]
+    report = _run(
+        "import atexit, json, sys\n"
+        f"sys.argv = {argv!r}\n"
+        "atexit.register(lambda: print(json.dumps(\n"
+        "    {'tensorflow': sys.modules.get('tensorflow') is not None}\n"
+        ")))\n"
+        "from signver_keras.cli.main import run\n"
+        "run()",
+        KERAS_BACKEND="jax",
+    )
+    assert report == {"tensorflow": False}

@@ -362,5 +362,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The `signver-keras` console script: `main` in a process of its own.
+
+    Under JAX or torch no command needs TensorFlow, yet KerasHub imports it whenever
+    it is installed, about 3 CPU seconds per command; the script's process keeps it
+    out. (`main` leaves the interpreter alone: a notebook or a test that calls it may
+    need TensorFlow afterwards, e.g. for KerasHub's `fit`.)
+    """
+    if os.environ.get("KERAS_BACKEND", "jax") != "tensorflow":
+        sys.modules.setdefault("tensorflow", None)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

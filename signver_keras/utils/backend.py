@@ -8,8 +8,9 @@
   same input shapes without compiling again (a cold `verify` drops from ~20 s to
   a few seconds);
 - imports KerasHub. It imports TensorFlow whenever it is installed (seconds
-  at every start); keeping TensorFlow out was tried and dropped, because
-  KerasHub then cannot batch a task's preprocessed inputs in `fit` under JAX.
+  at every start), which a library cannot refuse: KerasHub needs it to batch a
+  task's preprocessed inputs in `fit` under JAX. The `signver-keras` console
+  script, which never fits, keeps it out of its own process (`cli.main.run`).
 """
 
 from __future__ import annotations
