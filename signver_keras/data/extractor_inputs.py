@@ -62,6 +62,13 @@ class ExtractorInputs:
         return cls(images, np.arange(len(images), dtype=np.int64), np.ones(len(images), np.int64))
 
     @classmethod
+    def from_counts(cls, images: np.ndarray, counts: np.ndarray) -> ExtractorInputs:
+        """Records owning `counts[i]` consecutive images each, in order."""
+        counts = np.asarray(counts, np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        return cls(images, starts[: len(counts)], counts)
+
+    @classmethod
     def concatenate(cls, parts: Sequence[ExtractorInputs]) -> ExtractorInputs:
         """The records of `parts`, one after the other."""
         offsets = np.cumsum([0, *(len(part.images) for part in parts[:-1])])
@@ -120,8 +127,6 @@ def extractor_inputs(
         else:
             jobs.append((record, None, target_size, 1000))
             counts.append(1)
-    counts = np.asarray(counts, np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     key = hashlib.sha256(
         json.dumps(
             [CACHE_VERSION, list(target_size), renderings, [r.path for r in records]]
@@ -129,7 +134,7 @@ def extractor_inputs(
     ).hexdigest()[:16]
     path = Path(cache_dir or DEFAULT_CACHE_DIR) / f"extractor_inputs_{key}.npy"
     if path.exists():
-        return ExtractorInputs(np.load(path), starts, counts)
+        return ExtractorInputs.from_counts(np.load(path), counts)
     workers = workers or os.cpu_count() or 1
     progress = dict(total=len(jobs), desc="preparing extractor inputs", unit="img")
     if workers > 1 and len(jobs) > 64:
@@ -142,7 +147,7 @@ def extractor_inputs(
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as partial:
         np.save(partial, images)
-    return ExtractorInputs(images, starts, counts)
+    return ExtractorInputs.from_counts(images, counts)
 
 
 class InputPack:
@@ -187,12 +192,16 @@ class InputPack:
             images = data["images"]
             if levels < 256:
                 images = np.round(images * (255.0 / (levels - 1))).astype(np.uint8)
-            paths, starts, counts = meta["paths"], data["starts"], data["counts"]
+            located = ExtractorInputs.from_counts(images, data["counts"])
+            paths = meta["paths"]
         collections = {
             name: [SignatureRecord(**fields) for fields in rows]
             for name, rows in meta["collections"].items()
         }
-        index = {p: (int(s), int(c)) for p, s, c in zip(paths, starts, counts, strict=True)}
+        index = {
+            p: (int(s), int(c))
+            for p, s, c in zip(paths, located.starts, located.counts, strict=True)
+        }
         return cls(collections, meta["target_size"], index, images, levels)
 
     def records(self, name: str) -> list[SignatureRecord]:
@@ -222,10 +231,8 @@ class InputPack:
                     f"were asked for (renderings={renderings}); pack it with these renderings."
                 )
             rows.append(np.arange(start, start + count))
-        counts = np.array([len(r) for r in rows], np.int64)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         order = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        return ExtractorInputs(self._images[order], starts, counts)
+        return ExtractorInputs.from_counts(self._images[order], [len(r) for r in rows])
 
 
 def save_input_pack(
@@ -249,17 +256,18 @@ def save_input_pack(
     """
     if not 2 <= levels <= 256:
         raise ValueError(f"levels should be between 2 and 256; received {levels}.")
-    paths, starts, counts, parts, total = [], [], [], [], 0
+    paths, parts = [], []
     for name, count in renderings.items():
         packed = set(paths)
         records = [r for r in collections[name] if r.path not in packed]
-        prepared = extractor_inputs(records, target_size, count, cache_dir)
         paths += [r.path for r in records]
-        starts.append(prepared.starts + total)
-        counts.append(prepared.counts)
-        parts.append(prepared.images)
-        total += len(prepared.images)
-    images = np.concatenate(parts) if parts else np.zeros((0, *target_size), np.uint8)
+        parts.append(extractor_inputs(records, target_size, count, cache_dir))
+    prepared = (
+        ExtractorInputs.concatenate(parts)
+        if parts
+        else ExtractorInputs.from_counts(np.zeros((0, *target_size), np.uint8), [])
+    )
+    images = prepared.images
     if levels < 256:
         images = np.round(images * ((levels - 1) / 255.0)).astype(np.uint8)
     meta = {
@@ -275,6 +283,5 @@ def save_input_pack(
             file,
             meta=np.array(json.dumps(meta)),
             images=images,
-            starts=np.concatenate(starts) if starts else np.zeros(0, np.int64),
-            counts=np.concatenate(counts) if counts else np.zeros(0, np.int64),
+            counts=prepared.counts,
         )
