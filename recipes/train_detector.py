@@ -471,12 +471,16 @@ class StepProgress(keras.callbacks.Callback):
 
 
 def build_detector(config: dict, args) -> sv.SignatureDetector:
-    if args.from_preset:
-        return sv.SignatureDetector.from_preset(args.from_preset)
     model = dict(config["model"])
+    inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
+    if args.from_preset:
+        # Fine-tuning keeps the preset's network but reads pages the way the config says.
+        detector = sv.SignatureDetector.from_preset(args.from_preset)
+        options = {**detector.preprocessor.get_config(), **inputs}
+        detector.preprocessor = SignatureDetectorPreprocessor.from_config(options)
+        return detector
     size = model.pop("image_size")
     head_filters = model.pop("head_filters")
-    inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
     backbone = sv.models.SignatureDetectorBackbone(image_shape=(size, size, 1), **model)
     return sv.SignatureDetector(
         backbone,
