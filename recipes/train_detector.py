@@ -72,6 +72,7 @@ from signver_keras.models.detector.signature_detector_decoder import (  # noqa: 
     decode_predictions,
 )
 from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
+    MAX_MIN_FACTOR,
     SignatureDetectorPreprocessor,
 )
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
@@ -219,6 +220,8 @@ def _input_key(preprocessor: SignatureDetectorPreprocessor) -> list:
     # Caches made before the preprocessing options keep their keys (bilinear, global).
     options = [preprocessor.downscale, preprocessor.normalize]
     size = preprocessor.letterbox_size
+    if preprocessor.downscale == "min":  # keys of pages pooled before the cap differ
+        options.append(MAX_MIN_FACTOR)
     return size if options == ["bilinear", "global"] else [size, *options]
 
 

@@ -13,8 +13,12 @@ from signver_keras.models.detector.signature_detector_backbone import SignatureD
 from signver_keras.utils.ink import paper_normalize
 
 #: How a page is shrunk to the network input: `"bilinear"` averages (PIL's antialiased
-#: bilinear filter), `"min"` first keeps the darkest pixel of each k x k block (ink wins).
+#: bilinear filter), `"min"` keeps the darkest pixel of each k x k block (ink wins) of the
+#: page averaged down to k times the input, k at most `MAX_MIN_FACTOR`.
 DOWNSCALE_METHODS = ("bilinear", "min")
+#: Darkest of at most 3 x 3: a 300-dpi pencil stroke (3+ px) keeps its darkness, while the
+#: sensor noise of a 12-megapixel photo is averaged first instead of picked as ink.
+MAX_MIN_FACTOR = 3
 #: Where the paper level comes from: `"global"` one median for the page, `"local"` a
 #: background estimated around every pixel (shadows, lamp gradients, tinted regions).
 NORMALIZATIONS = ("global", "local")
@@ -73,11 +77,13 @@ def letterbox_page(
     scale = letterbox_size / max(height, width)
     new_h = max(1, min(letterbox_size, round(height * scale)))
     new_w = max(1, min(letterbox_size, round(width * scale)))
-    factor = max(1, int(1 / scale)) if downscale == "min" else 1
-    source = Image.fromarray(min_pool(gray, factor))
-    # The box keeps the page's exact extent when the page does not divide into whole blocks.
-    box = (0.0, 0.0, width / factor, height / factor)
-    resized = np.asarray(source.resize((new_w, new_h), Image.BILINEAR, box=box))
+    factor = min(max(1, int(1 / scale)), MAX_MIN_FACTOR) if downscale == "min" else 1
+    if factor > 1:
+        # Average down to exactly `factor` times the input, then keep each block's darkest pixel.
+        page = Image.fromarray(gray).resize((new_w * factor, new_h * factor), Image.BILINEAR)
+        resized = min_pool(np.asarray(page), factor)
+    else:
+        resized = np.asarray(Image.fromarray(gray).resize((new_w, new_h), Image.BILINEAR))
     if normalize == "local":
         ink = local_paper_normalize(resized, _local_window(letterbox_size))
     else:
@@ -123,9 +129,9 @@ class SignatureDetectorPreprocessor(keras_hub.models.Preprocessor):
     Args:
         letterbox_size: int. Side of the square network input. Defaults to 512.
         downscale: str. `"bilinear"` (default) averages pixels as the page shrinks;
-            `"min"` first shrinks by the largest whole factor keeping the darkest
-            pixel of each block, so thin, faint strokes of 300-600 dpi scans stay
-            visible, then finishes with bilinear.
+            `"min"` averages the page down to k times the input (k <= 3) and keeps
+            the darkest pixel of each k x k block, so thin, faint strokes of
+            300-600 dpi scans stay visible while photo noise is averaged first.
         normalize: str. `"global"` (default) subtracts one paper level, the page's
             median; `"local"` divides by a paper level estimated around each pixel
             (`local_paper_normalize`), flattening shadows and lighting gradients of

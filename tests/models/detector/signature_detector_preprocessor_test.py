@@ -14,19 +14,26 @@ from signver_keras.presets import BUNDLED_DIR
 
 
 def _hires_page_with_thin_line() -> np.ndarray:
-    """A 300-dpi-sized page with a 1-pixel faint grey stroke: what pencil signatures look like."""
-    page = np.full((3500, 2480), 245, np.uint8)
-    page[1700, 400:2000] = 150
-    page[1000:2500, 1240] = 150
+    """A 300-dpi A4 page with 3-pixel (0.25 mm) faint grey strokes: a pencil signature."""
+    page = np.full((3507, 2480), 245, np.uint8)
+    page[1700:1703, 400:2000] = 150
+    page[1000:2500, 1240:1243] = 150
     return page
 
 
 def test_min_downscaling_keeps_thin_faint_strokes_that_averaging_loses():
     page = _hires_page_with_thin_line()
+    stroke_ink = (245 - 150) / 245
     averaged, transform_a = letterbox_page(page, 512, downscale="bilinear")
     darkest, transform_b = letterbox_page(page, 512, downscale="min")
     np.testing.assert_array_equal(transform_a, transform_b)  # boxes map the same way
-    assert darkest.max() > 0.3 and darkest.max() > 3 * averaged.max()
+    assert darkest.max() > 0.8 * stroke_ink and averaged.max() < 0.6 * stroke_ink
+
+
+def test_min_downscaling_does_not_turn_photo_noise_into_ink():
+    noisy = np.random.default_rng(0).normal(200, 8, (4032, 3024)).clip(0, 255).astype(np.uint8)
+    darkest, _ = letterbox_page(noisy, 512, downscale="min", normalize="local")
+    assert np.percentile(darkest[darkest > 0], 99) < 0.1
 
 
 def test_min_pool_takes_the_darkest_pixel_of_partial_blocks_too():
