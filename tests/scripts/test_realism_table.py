@@ -46,7 +46,7 @@ def tiny_config(tmp_path: Path) -> Path:
         "target_size": [32, 64],
         "stem_filters": 8,
         "stage_filters": [8, 16],
-        "blocks_per_stage": 1,
+        "stage_blocks": (1, 1),
         "embedding_dim": 16,
         "dropout": 0.0,
     }

@@ -24,7 +24,8 @@ class SignatureExtractorBackbone(keras_hub.models.Backbone):
         stem_filters: int. Filters of the 5x5 stride-2 stem. Defaults to 32.
         stage_filters: tuple of int. Filters of each residual stage; every stage
             after the first halves the resolution. Defaults to `(48, 96, 160, 256)`.
-        blocks_per_stage: int. Residual blocks per stage. Defaults to 1.
+        stage_blocks: int or tuple of int. Residual blocks per stage (an int: the same
+            for every stage). Defaults to 1.
         embedding_dim: int. Size of the output embedding. Defaults to 128.
         dropout: float. Dropout before the embedding layer (training only).
 
@@ -42,18 +43,28 @@ class SignatureExtractorBackbone(keras_hub.models.Backbone):
         image_shape: tuple[int, int, int] = (96, 192, 1),
         stem_filters: int = 32,
         stage_filters: tuple[int, ...] = (48, 96, 160, 256),
-        blocks_per_stage: int = 1,
+        stage_blocks: int | tuple[int, ...] = 1,
         embedding_dim: int = 128,
         dropout: float = 0.1,
         dtype=None,
         **kwargs,
     ):
+        stage_filters = tuple(stage_filters)
+        if isinstance(stage_blocks, int):
+            stage_blocks = (stage_blocks,) * len(stage_filters)
+        stage_blocks = tuple(stage_blocks)
+        if len(stage_blocks) != len(stage_filters):
+            raise ValueError(
+                "stage_blocks must give one block count per stage; received "
+                f"stage_filters={stage_filters} and stage_blocks={stage_blocks}."
+            )
+
         # === Functional Model ===
         inputs = keras.Input(shape=tuple(image_shape), name="images")
         x = conv_bn_relu(inputs, stem_filters, 5, strides=2, name="stem")
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
-        for stage, filters in enumerate(stage_filters):
-            for block in range(blocks_per_stage):
+        for stage, (filters, blocks) in enumerate(zip(stage_filters, stage_blocks, strict=True)):
+            for block in range(blocks):
                 strides = 2 if stage > 0 and block == 0 else 1
                 x = residual_block(x, filters, strides, name=f"stage{stage}_block{block}")
         pooled = layers.Concatenate(name="pool")(
@@ -67,8 +78,8 @@ class SignatureExtractorBackbone(keras_hub.models.Backbone):
         # === Config ===
         self.image_shape = tuple(image_shape)
         self.stem_filters = stem_filters
-        self.stage_filters = tuple(stage_filters)
-        self.blocks_per_stage = blocks_per_stage
+        self.stage_filters = stage_filters
+        self.stage_blocks = stage_blocks
         self.embedding_dim = embedding_dim
         self.dropout = dropout
 
@@ -79,7 +90,7 @@ class SignatureExtractorBackbone(keras_hub.models.Backbone):
                 "image_shape": self.image_shape,
                 "stem_filters": self.stem_filters,
                 "stage_filters": self.stage_filters,
-                "blocks_per_stage": self.blocks_per_stage,
+                "stage_blocks": self.stage_blocks,
                 "embedding_dim": self.embedding_dim,
                 "dropout": self.dropout,
             }
