@@ -76,7 +76,11 @@ from signver_keras.models.detector.signature_detector_preprocessor import (  # n
     SignatureDetectorPreprocessor,
 )
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
-from signver_keras.utils.atomic import atomic_path  # noqa: E402
+from signver_keras.utils.atomic import (  # noqa: E402
+    atomic_folder,
+    atomic_path,
+    atomic_write_text,
+)
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
@@ -106,7 +110,7 @@ class PageSet:
             "labels": [lab.tolist() for lab in self.labels],
             "masks": self.masks.tolist(),
         }
-        path.with_suffix(".json").write_text(json.dumps(meta))
+        atomic_write_text(path.with_suffix(".json"), json.dumps(meta))
 
     @classmethod
     def load(cls, path: Path) -> PageSet | None:
@@ -727,8 +731,6 @@ def publish(
             return
     preset_name = Path(output).name
     handle = preset_name if Path(output).resolve().parent == BUNDLED_DIR else output
-    shutil.rmtree(output, ignore_errors=True)
-    shutil.copytree(candidate, output)
     report["command"] = (
         report["command"].replace(str(candidate), handle).replace(str(data_root()), "$SIGNVER_DATA")
     )
@@ -736,9 +738,15 @@ def publish(
     report["training_command"] = (
         "KERAS_BACKEND=tensorflow python -m recipes.train_detector " + " ".join(sys.argv[1:])
     )
-    Path(output, "metrics.json").write_text(json.dumps(report, indent=2))
-    Path(output, "training.json").write_text(json.dumps(training, indent=2))
-    write_model_card(output, preset_name, "detector")
+
+    def fill(folder: Path) -> None:
+        shutil.copytree(candidate, folder, dirs_exist_ok=True)
+        (folder / "metrics.json").write_text(json.dumps(report, indent=2))
+        (folder / "training.json").write_text(json.dumps(training, indent=2))
+        write_model_card(folder, preset_name, "detector")
+
+    # The previous preset stays whole until the new one is complete.
+    atomic_folder(output, fill)
     size_mb = sum(p.stat().st_size for p in Path(output).rglob("*") if p.is_file()) / 2**20
     print(f"Saved preset to {output} ({size_mb:.1f} MB); signature AP50 on {key} {new_score:.4f}")
 
