@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 import signver_keras as sv
-from signver_keras.data.trajectory_rendering import (
+from signver_keras.data.synthetic.trajectory_rendering import (
     RenderStyle,
     render_trajectory,
     synthetic_trajectory,

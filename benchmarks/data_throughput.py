@@ -37,9 +37,9 @@ def _rate(step, seconds: float) -> tuple[float, int]:
 
 
 def _generators(seconds: float) -> list[dict]:
-    from signver_keras.data.cleaning_pairs import make_pair
-    from signver_keras.data.synthetic_documents import generate_page
-    from signver_keras.data.synthetic_writers import SyntheticWriter
+    from signver_keras.data.synthetic.cleaning_pairs import make_pair
+    from signver_keras.data.synthetic.synthetic_documents import generate_page
+    from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 
     index = iter(range(10**9))
 
@@ -65,7 +65,7 @@ def _generators(seconds: float) -> list[dict]:
 
 
 def _pipelines(records, seconds: float, batch_size: int, target_size) -> list[dict]:
-    from signver_keras.data.pipelines import SignaturePyDataset, signature_tf_dataset
+    from signver_keras.data.training.pipelines import SignaturePyDataset, signature_tf_dataset
 
     def py_epochs(dataset):
         def epoch() -> int:
@@ -110,12 +110,12 @@ def main() -> None:
     rows = _generators(args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         if args.data:
-            from signver_keras.data.verification import load_verification_data
+            from signver_keras.data.collections.verification import load_verification_data
 
             records = load_verification_data(args.data)
         else:
             from signver_keras.cli.synth import write_writers
-            from signver_keras.data.verification import read_csv
+            from signver_keras.data.collections.verification import read_csv
 
             write_writers(args.writers, tmp, seed=0, genuine=4, forgeries=4)
             records = read_csv(Path(tmp) / "MANIFEST.csv")

@@ -42,8 +42,8 @@ SCANNED = ["sigcomp2011_dutch", "svc2004_rendered", "crossmedia_chinese"]
 
 
 def embedded(extractor, name: str, cache: Path) -> tuple[list, np.ndarray]:
+    from signver_keras.data.collections.verification import load_verification_data
     from signver_keras.data.paths import collection_spec
-    from signver_keras.data.verification import load_verification_data
     from signver_keras.evaluation.runner import embed_records
 
     records = load_verification_data(collection_spec(name))
@@ -58,7 +58,7 @@ def embedded(extractor, name: str, cache: Path) -> tuple[list, np.ndarray]:
 
 def parts(records, embeddings, calibration) -> dict[str, tuple[list, np.ndarray]]:
     """{"calibration": ..., "measured": ...} writers of one collection (see the docstring)."""
-    from signver_keras.data.verification import split_writers
+    from signver_keras.data.collections.verification import split_writers
 
     split = split_writers(records, calibration["split"], calibration["split_seed"])
     index = {r.path: i for i, r in enumerate(records)}

@@ -15,12 +15,12 @@ from typing import Any
 import keras
 import yaml
 
-from signver_keras.data.paths import collection_spec
-from signver_keras.data.verification import (
+from signver_keras.data.collections.verification import (
     SignatureRecord,
     load_verification_data,
     split_writers,
 )
+from signver_keras.data.paths import collection_spec
 from signver_keras.utils.atomic import atomic_path, atomic_write_text
 
 DEFAULT_RUNS_DIR = Path(

@@ -43,13 +43,13 @@ from recipes.common import (  # noqa: E402
     run_dir,
     save_best,
 )
-from signver_keras.data.cleaning_pairs import make_pair  # noqa: E402
-from signver_keras.data.paths import data_root  # noqa: E402
-from signver_keras.data.verification import (  # noqa: E402
+from signver_keras.data.collections.verification import (  # noqa: E402
     SignatureRecord,
     load_verification_data,
     split_writers,
 )
+from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.synthetic.cleaning_pairs import make_pair  # noqa: E402
 from signver_keras.evaluation.cleaning import TRAINING_RECORD, psnr, ssim  # noqa: E402
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.images import load_image  # noqa: E402

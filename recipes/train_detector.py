@@ -51,7 +51,7 @@ from recipes.common import (  # noqa: E402
     run_dir,
     save_best,
 )
-from signver_keras.data.detection_data import (  # noqa: E402
+from signver_keras.data.collections.detection_data import (  # noqa: E402
     A4_300DPI,
     CHEQUE_PHOTO,
     SYNTHETIC_EVAL_SEED,
@@ -60,9 +60,9 @@ from signver_keras.data.detection_data import (  # noqa: E402
     load_detection_data,
     split_pages,
 )
-from signver_keras.data.handwriting import INK_STYLES  # noqa: E402
 from signver_keras.data.paths import data_root  # noqa: E402
-from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page  # noqa: E402
+from signver_keras.data.synthetic.handwriting import INK_STYLES  # noqa: E402
+from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES, generate_page  # noqa: E402
 from signver_keras.evaluation.detection import (  # noqa: E402
     detection_metrics,
     threshold_for_precision,
@@ -265,7 +265,7 @@ def signature_pool(config: dict) -> list[np.ndarray]:
     name = config["data"].get("signature_pool")
     if not name or not (data_root() / name).is_dir():
         return []
-    from signver_keras.data.verification import read_csv, split_writers
+    from signver_keras.data.collections.verification import read_csv, split_writers
 
     records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
     train, _, _ = split_writers(

@@ -40,18 +40,18 @@ from recipes.common import (  # noqa: E402
     save_best,
 )
 from recipes.distribution import setup_distribution  # noqa: E402
-from recipes.synthetic_writers import real_repeats, synthetic_set  # noqa: E402
-from signver_keras.data.extractor_inputs import (  # noqa: E402
+from signver_keras.data.collections.verification import (  # noqa: E402
+    SignatureRecord,
+    load_verification_data,
+)
+from signver_keras.data.paths import collection_spec, data_root  # noqa: E402
+from signver_keras.data.training.extractor_inputs import (  # noqa: E402
     ExtractorInputs,
     InputPack,
     extractor_inputs,
 )
-from signver_keras.data.paths import collection_spec, data_root  # noqa: E402
-from signver_keras.data.pipelines import SignaturePyDataset  # noqa: E402
-from signver_keras.data.verification import (  # noqa: E402
-    SignatureRecord,
-    load_verification_data,
-)
+from signver_keras.data.training.pipelines import SignaturePyDataset  # noqa: E402
+from signver_keras.data.training.synthetic_mix import real_repeats, synthetic_set  # noqa: E402
 from signver_keras.evaluation.calibration import (  # noqa: E402
     DEFAULT_REFERENCES,
     calibration_table,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
-from signver_keras.data.synthetic_writers import SyntheticWriter
+from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES, generate_page
+from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 
 SAMPLES = Path(__file__).resolve().parents[1] / "signver_keras" / "samples"
 WRITER_SEED, PAGE_SEED, OTHER_WRITER_SEED = 2024, 2, 3

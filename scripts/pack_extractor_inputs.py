@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recipes.common import load_collection, read_config  # noqa: E402
-from signver_keras.data.extractor_inputs import DEFAULT_CACHE_DIR, save_input_pack  # noqa: E402
+from signver_keras.data.training.extractor_inputs import DEFAULT_CACHE_DIR, save_input_pack  # noqa: E402
 
 
 def main() -> None:

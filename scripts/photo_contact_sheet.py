@@ -18,10 +18,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from signver_keras.data.detection_data import CHEQUE_PHOTO
-from signver_keras.data.page_elements import get_font
+from signver_keras.data.collections.detection_data import CHEQUE_PHOTO
 from signver_keras.data.paths import data_root
-from signver_keras.data.synthetic_documents import CLASS_COLORS, CLASS_NAMES, generate_page
+from signver_keras.data.synthetic.page_elements import get_font
+from signver_keras.data.synthetic.synthetic_documents import (
+    CLASS_COLORS,
+    CLASS_NAMES,
+    generate_page,
+)
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "images" / "photo_simulation.png"
 REAL_FOLDERS = ("tobacco800_signatures_train/train", "tobacco800_signatures_valid/valid")

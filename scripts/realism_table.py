@@ -9,7 +9,7 @@ of steps (`--steps`, capped by `--minutes`; with only `--minutes`, the steps tha
 them, measured once by a timing probe) on
 (a) the real training writers of the extractor recipe's writer-disjoint split,
 (b) `--writers` synthetic writers (genuine signatures and skilled forgeries of
-    `signver_keras.data.synthetic_writers`, generated once and cached outside the
+    `signver_keras.data.synthetic.synthetic_writers`, generated once and cached outside the
     repository), and
 (c) both (real images repeated to `synthetic.real_share` of the mix),
 then reports EER (skilled and random forgeries, 5 references, seed-fixed draw) on the
@@ -42,7 +42,6 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recipes.common import fit_verbosity, load_split, read_config  # noqa: E402
-from recipes.synthetic_writers import GENERATORS, mix, synthetic_set  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
     CACHE_DIR,
     build_backbone,
@@ -53,7 +52,8 @@ from recipes.train_extractor import (  # noqa: E402
     preprocessed,
     training_dataset,
 )
-from signver_keras.data.extractor_inputs import ExtractorInputs  # noqa: E402
+from signver_keras.data.training.extractor_inputs import ExtractorInputs  # noqa: E402
+from signver_keras.data.training.synthetic_mix import GENERATORS, mix, synthetic_set  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 
 README = REPO_ROOT / "README.md"
@@ -77,7 +77,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--generator",
         choices=sorted(GENERATORS),
-        help="synthetic writer generator (recipes/synthetic_writers.py; default: the config's)",
+        help=(
+            "synthetic writer generator (signver_keras/data/training/synthetic_mix.py; "
+            "default: the config's)"
+        ),
     )
     parser.add_argument(
         "--conditions",

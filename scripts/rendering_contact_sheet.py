@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from signver_keras.data.online_signatures import load_online_records, record_image
+from signver_keras.data.collections.online_signatures import load_online_records, record_image
+from signver_keras.data.collections.verification import load_verification_data
 from signver_keras.data.paths import REPO_ROOT, data_root
-from signver_keras.data.trajectory_rendering import (
+from signver_keras.data.synthetic.trajectory_rendering import (
     PENS,
     RenderStyle,
     render_trajectory,
     synthetic_trajectory,
 )
-from signver_keras.data.verification import load_verification_data
 from signver_keras.images import load_image
 
 TILE = (240, 110)

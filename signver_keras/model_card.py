@@ -140,8 +140,8 @@ def _training_section(training: dict[str, Any], family: str, name: str) -> list[
             lines += [
                 "",
                 f"Online (pen-trajectory) collections are rendered as scans "
-                f"(`signver_keras.data.trajectory_rendering`), {data['renderings']} renderings "
-                "per signature, one drawn at each visit.",
+                "(`signver_keras.data.synthetic.trajectory_rendering`), "
+                f"{data['renderings']} renderings per signature, one drawn at each visit.",
             ]
         if held_out:
             lines += ["", "Never trained on (held out, reported below):", ""]

@@ -52,7 +52,7 @@ def _bar(total: int, desc: str, unit: str):
 
 def write_documents(n: int, out: str | os.PathLike, seed: int = 0) -> dict:
     """`n` synthetic pages as YOLO + COCO under `out` (see `generate_pages`)."""
-    from signver_keras.data.synthetic_documents import generate_pages
+    from signver_keras.data.synthetic.synthetic_documents import generate_pages
 
     with _bar(n, "documents", "page") as bar:
         records = generate_pages(n, seed, out, on_page=lambda _: bar.update())
@@ -67,8 +67,8 @@ def write_documents(n: int, out: str | os.PathLike, seed: int = 0) -> dict:
 
 def write_pairs(n: int, out: str | os.PathLike, seed: int = 0) -> dict:
     """`n` (noisy, clean) PNG pairs under `out/noisy/` and `out/clean/`."""
-    from signver_keras.data.cleaning_pairs import make_pair
-    from signver_keras.data.synthetic_writers import SyntheticWriter
+    from signver_keras.data.synthetic.cleaning_pairs import make_pair
+    from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 
     out = Path(out)
     for folder in ("noisy", "clean"):
@@ -87,7 +87,7 @@ def write_writers(
     n: int, out: str | os.PathLike, seed: int = 0, genuine: int = 4, forgeries: int = 4
 ) -> dict:
     """`n` writers x (`genuine` signatures, `forgeries` skilled forgeries) + `MANIFEST.csv`."""
-    from signver_keras.data.synthetic_writers import SyntheticWriter
+    from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 
     if genuine < 1 or forgeries < 0:
         raise ValueError(

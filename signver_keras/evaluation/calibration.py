@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from signver_keras.data.online_signatures import record_image
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.online_signatures import record_image
+from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.evaluation.metrics import curve_equal_error_rate, equal_error_rate, pooled_roc
 from signver_keras.evaluation.verification import (
     TrialScores,
@@ -54,7 +54,7 @@ def writer_background(
     writer classifier. Re-embed it whenever the weights change (fine-tuning):
     `calibrate_extractor` does.
     """
-    from signver_keras.data.synthetic_names import NameWriter
+    from signver_keras.data.synthetic.synthetic_names import NameWriter
 
     images = [NameWriter(seed + w).genuine(i) for w in range(writers) for i in range(genuine)]
     return np.asarray(embed(images), np.float32)
@@ -166,7 +166,7 @@ def calibrate_matcher(
             an embedding function (images -> (N, D) array; pass `background`),
             or None when every collection comes with its embeddings.
         collections: `{name: records}` (embedded here; online records are
-            rendered, `data.online_signatures`) or `{name: (records, embeddings)}`.
+            rendered, `data.collections.online_signatures`) or `{name: (records, embeddings)}`.
         references: numbers of references to calibrate a threshold for.
         rule: `"eer_skilled"` (genuine vs skilled forgeries; a collection
             without skilled forgeries offers its random ones) or `"eer_random"`.
@@ -189,7 +189,7 @@ def calibrate_matcher(
     Example:
     ```python
     import signver_keras as sv
-    from signver_keras.data.verification import load_verification_data
+    from signver_keras.data.collections.verification import load_verification_data
     extractor = sv.SignatureExtractor.from_preset("signver_extractor_base")
     collections = {
         "mine": load_verification_data("csv:my_writers.csv"),
@@ -345,7 +345,7 @@ def calibrate_extractor(
     Example:
     ```python
     import signver_keras as sv
-    from signver_keras.data.verification import load_verification_data
+    from signver_keras.data.collections.verification import load_verification_data
     extractor = sv.SignatureExtractor.from_preset("my_finetuned_extractor")
     held_out = {"mine": load_verification_data("csv:held_out_writers.csv")}
     sv.calibrate_extractor(extractor, held_out)

@@ -24,8 +24,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from signver_keras.data.cleaning_pairs import make_pair
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
+from signver_keras.data.synthetic.cleaning_pairs import make_pair
 from signver_keras.evaluation.verification import summarize, trial_scores
 from signver_keras.images import load_image
 from signver_keras.utils.ink import otsu_threshold
@@ -352,7 +352,7 @@ def evaluate_cleaning_preset(
     """
     import signver_keras as sv
     from signver_keras import presets
-    from signver_keras.data.verification import load_verification_data
+    from signver_keras.data.collections.verification import load_verification_data
     from signver_keras.evaluation.writer_subsets import select_writers
     from signver_keras.models.signver_task import load_handle
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from signver_keras.data.detection_data import (
+from signver_keras.data.collections.detection_data import (
     HOLDOUT_FRACTION,
     HOLDOUT_SEED,
     SYNTHETIC_LAYOUTS,

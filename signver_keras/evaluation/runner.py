@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
-from signver_keras.data.extractor_inputs import extractor_inputs
-from signver_keras.data.online_signatures import is_online, record_image
-from signver_keras.data.verification import SignatureRecord, load_verification_data
+from signver_keras.data.collections.online_signatures import is_online, record_image
+from signver_keras.data.collections.verification import SignatureRecord, load_verification_data
+from signver_keras.data.training.extractor_inputs import extractor_inputs
 from signver_keras.evaluation.verification import protocol_summary
 from signver_keras.evaluation.writer_subsets import select_writers
 from signver_keras.models.matcher.matcher import Matcher
@@ -209,7 +209,7 @@ def evaluate(
     """Entry point of `signver-keras evaluate TASK --preset P --data LAYOUT:PATH ...`.
 
     For `detection`, `subset` `"test"` keeps the fixed held-out pages of each
-    dataset (`signver_keras.data.detection_data.split_pages`), `"train"` the rest.
+    dataset (`signver_keras.data.collections.detection_data.split_pages`), `"train"` the rest.
 
     For `cleaning`, `extractor_preset` (the extractor of the verification
     comparison), `pairs` and `max_writers` are passed to

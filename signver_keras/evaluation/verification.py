@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
 from signver_keras.models.matcher.matcher import (
     Matcher,

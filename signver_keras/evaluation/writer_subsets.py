@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from signver_keras.data.verification import SignatureRecord, split_writers
+from signver_keras.data.collections.verification import SignatureRecord, split_writers
 
 SPLIT_PARTS = ("train", "calibration", "test")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signver_keras.data.detection_formats import (
+from signver_keras.data.collections.detection_formats import (
     DetectionRecord,
     read_coco,
     read_voc,
@@ -191,8 +191,8 @@ def test_record_shape_mismatch():
 
 
 def test_synthetic_evaluation_pages_flat_and_photographed():
-    from signver_keras.data.detection_data import load_detection_data
-    from signver_keras.data.synthetic_documents import CLASS_NAMES
+    from signver_keras.data.collections.detection_data import load_detection_data
+    from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES
 
     flat = load_detection_data("synthetic:2", CLASS_NAMES)
     photo = load_detection_data("synthetic-photo:2", CLASS_NAMES)
@@ -214,8 +214,8 @@ def test_synthetic_evaluation_pages_flat_and_photographed():
     ],
 )
 def test_new_synthetic_evaluation_sets(spec, shape):
-    from signver_keras.data.detection_data import load_detection_data
-    from signver_keras.data.synthetic_documents import CLASS_NAMES
+    from signver_keras.data.collections.detection_data import load_detection_data
+    from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES
 
     pages = load_detection_data(spec, CLASS_NAMES)
     assert len(pages) == int(spec.split(":")[1])
@@ -226,7 +226,7 @@ def test_new_synthetic_evaluation_sets(spec, shape):
 
 
 def test_unknown_layout_lists_the_synthetic_sets():
-    from signver_keras.data.detection_data import load_detection_data
+    from signver_keras.data.collections.detection_data import load_detection_data
 
     with pytest.raises(ValueError, match="synthetic-300dpi:N"):
         load_detection_data("pdf:pages", ["signature"])

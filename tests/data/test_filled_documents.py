@@ -5,16 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from signver_keras.data import page_elements as E
-from signver_keras.data.filled_documents import amount_in_words, filled_cheque, filled_form
-from signver_keras.data.handwriting import (
+from signver_keras.data.synthetic import page_elements as E
+from signver_keras.data.synthetic.filled_documents import (
+    amount_in_words,
+    filled_cheque,
+    filled_form,
+)
+from signver_keras.data.synthetic.handwriting import (
     INK_STYLES,
     WRITING_METHODS,
     Hand,
     styled_signature,
     writing_strokes,
 )
-from signver_keras.data.synthetic_documents import (
+from signver_keras.data.synthetic.synthetic_documents import (
     CLASS_NAMES,
     DATE,
     SIGNATURE,

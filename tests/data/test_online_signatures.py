@@ -8,11 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signver_keras.data.extractor_inputs import InputPack, extractor_inputs, save_input_pack
-from signver_keras.data.online_signatures import load_online_records, record_image
-from signver_keras.data.trajectory_rendering import RenderStyle, render_trajectory, split_strokes
-from signver_keras.data.verification import DatasetLayoutError, load_verification_data
-from signver_keras.data.verification_layouts import load_layout
+from signver_keras.data.collections.online_signatures import load_online_records, record_image
+from signver_keras.data.collections.verification import DatasetLayoutError, load_verification_data
+from signver_keras.data.collections.verification_layouts import load_layout
+from signver_keras.data.synthetic.trajectory_rendering import (
+    RenderStyle,
+    render_trajectory,
+    split_strokes,
+)
+from signver_keras.data.training.extractor_inputs import (
+    InputPack,
+    extractor_inputs,
+    save_input_pack,
+)
 
 ONLINE_COLLECTIONS = (
     "susig_visual",

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from signver_keras.data.photo_simulation import BACKGROUNDS, PhotoStyle, simulate_photo
+from signver_keras.data.synthetic.photo_simulation import BACKGROUNDS, PhotoStyle, simulate_photo
 
 BOX = np.array([[300, 620, 520, 680]], np.float32)
 

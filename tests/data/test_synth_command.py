@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from signver_keras.cli.main import main
-from signver_keras.data.detection_formats import read_coco, read_yolo
-from signver_keras.data.verification import load_verification_data
+from signver_keras.data.collections.detection_formats import read_coco, read_yolo
+from signver_keras.data.collections.verification import load_verification_data
 
 
 def _run(capsys, *argv) -> dict:

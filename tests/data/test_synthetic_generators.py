@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signver_keras.data import degradations as D
-from signver_keras.data import page_elements as E
-from signver_keras.data.cleaning_pairs import contact_sheet as pairs_sheet
-from signver_keras.data.cleaning_pairs import make_pair
-from signver_keras.data.detection_formats import read_coco, read_yolo
+from signver_keras.data.collections.detection_formats import read_coco, read_yolo
 from signver_keras.data.paths import data_root
-from signver_keras.data.synthetic_documents import (
+from signver_keras.data.synthetic import degradations as D
+from signver_keras.data.synthetic import page_elements as E
+from signver_keras.data.synthetic.cleaning_pairs import contact_sheet as pairs_sheet
+from signver_keras.data.synthetic.cleaning_pairs import make_pair
+from signver_keras.data.synthetic.synthetic_documents import (
     ALL_LAYOUTS,
     CLASS_NAMES,
     contact_sheet,

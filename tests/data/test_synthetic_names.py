@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from signver_keras.data import synthetic_names
-from signver_keras.data.synthetic_names import NameWriter, random_signed_name
+from signver_keras.data.synthetic import synthetic_names
+from signver_keras.data.synthetic.synthetic_names import NameWriter, random_signed_name
 from signver_keras.utils.ink import normalize_signature
 
 

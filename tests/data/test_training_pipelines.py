@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signver_keras.data.extractor_inputs import ExtractorInputs
-from signver_keras.data.pipelines import (
+from signver_keras.data.collections.verification import SignatureRecord
+from signver_keras.data.training.extractor_inputs import ExtractorInputs
+from signver_keras.data.training.pipelines import (
     SignaturePyDataset,
     augment_numpy,
     record_labels,
     signature_tf_dataset,
 )
-from signver_keras.data.verification import SignatureRecord
 
 SIZE = (24, 48)
 
@@ -91,7 +91,7 @@ def test_numpy_augmentation_geometry_matches_tensorflow():
     tf = pytest.importorskip("tensorflow")
     from scipy import ndimage
 
-    from signver_keras.data.pipelines import _affine_numpy
+    from signver_keras.data.training.pipelines import _affine_numpy
 
     # Ink up to the borders: tf's CONSTANT fill interpolates against zeros outside.
     image = np.random.default_rng(0).uniform(0.2, 1.0, (32, 64)).astype(np.float32)
@@ -130,8 +130,8 @@ def test_labels_modes_and_validation(records):
 def test_pydataset_needs_no_tensorflow(records):
     code = (
         "import sys; sys.modules['tensorflow'] = None\n"
-        "from signver_keras.data.pipelines import SignaturePyDataset\n"
-        "from signver_keras.data.verification import SignatureRecord\n"
+        "from signver_keras.data.training.pipelines import SignaturePyDataset\n"
+        "from signver_keras.data.collections.verification import SignatureRecord\n"
         f"records = [SignatureRecord({records[0].path!r}, 'a', True)] * 3\n"
         "x, y = SignaturePyDataset(records, 3, (24, 48), augment_strength=1.0)[0]\n"
         "assert x.shape == (3, 24, 48, 1), x.shape\n"

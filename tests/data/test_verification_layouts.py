@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signver_keras.data.verification import (
+from signver_keras.data.collections.verification import (
     DatasetLayoutError,
     load_verification_data,
     read_csv,
 )
-from signver_keras.data.verification_layouts import (
+from signver_keras.data.collections.verification_layouts import (
     LAYOUT_LOADERS,
     SkippedFilesWarning,
     guess_layout,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import signver_keras as sv
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.evaluation.calibration import calibration_table, pooled_threshold
 from signver_keras.evaluation.metrics import equal_error_rate
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import signver_keras as sv
-from signver_keras.data.verification import load_verification_data
+from signver_keras.data.collections.verification import load_verification_data
 from signver_keras.evaluation.cleaning import (
     evaluate_cleaning,
     otsu_binarize,

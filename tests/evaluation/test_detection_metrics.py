@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from signver_keras.data.detection_data import DetectionPage, is_holdout, split_pages
+from signver_keras.data.collections.detection_data import DetectionPage, is_holdout, split_pages
 from signver_keras.evaluation.detection import average_precision, detection_metrics, pairwise_iou
 
 GT = {"boxes": [[0, 0, 10, 10], [20, 20, 40, 30]], "labels": [0, 0]}

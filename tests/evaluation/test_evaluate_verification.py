@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import signver_keras as sv
-from signver_keras.data.verification import SignatureRecord, load_verification_data
+from signver_keras.data.collections.verification import SignatureRecord, load_verification_data
 from signver_keras.evaluation.runner import evaluate_verification
 from tests.conftest import draw_scribble
 
@@ -49,8 +49,8 @@ def test_report_uses_the_threshold_for_the_protocols_references(
 
 
 def test_online_collections_embed_from_cached_renderings(tiny_extractor, tmp_path, monkeypatch):
-    from signver_keras.data import extractor_inputs as inputs_module
-    from signver_keras.data.online_signatures import record_image
+    from signver_keras.data.collections.online_signatures import record_image
+    from signver_keras.data.training import extractor_inputs as inputs_module
     from signver_keras.evaluation.runner import embed_records
     from tests.data.test_online_signatures import _wave, _write_collection
 

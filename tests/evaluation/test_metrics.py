@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.evaluation.metrics import auc, equal_error_rate, rates_at
 from signver_keras.evaluation.verification import (
     classifier_trial_scores,

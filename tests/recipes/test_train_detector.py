@@ -65,7 +65,7 @@ def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(sh
     import yaml
 
     from recipes.train_detector import load_real
-    from signver_keras.data.detection_data import load_detection_data, split_pages
+    from signver_keras.data.collections.detection_data import load_detection_data, split_pages
 
     config = yaml.safe_load(open("recipes/configs/detector_base.yaml"))
     train, validation, holdout, mask = load_real(

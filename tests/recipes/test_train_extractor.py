@@ -9,6 +9,16 @@ from tests.recipes.recipe_runs import finish, kill_after_first_checkpoint, start
 
 CONFIG = "recipes/configs/extractor_tiny.yaml"
 
+#: A tiny synthetic section: 2 writers, 3 genuine and 2 forged signatures each.
+SYNTHETIC = {
+    "generator": "names",
+    "writers": 2,
+    "genuine": 3,
+    "forgeries": 2,
+    "forgers": 2,
+    "seed": 7,
+}
+
 
 @pytest.mark.slow
 def test_killed_run_resumes_and_saves_a_calibrated_preset(shared_data, tmp_path):
@@ -28,3 +38,13 @@ def test_killed_run_resumes_and_saves_a_calibrated_preset(shared_data, tmp_path)
     metrics = json.loads((output / "metrics.json").read_text())
     assert metrics["command"].startswith("signver-keras evaluate verification")
     assert "| data |" in (output / "README.md").read_text()
+
+
+def test_real_share_zero_trains_on_synthetic_writers_alone(tmp_path, monkeypatch):
+    from recipes import train_extractor
+
+    monkeypatch.setattr(train_extractor, "CACHE_DIR", tmp_path)
+    config = {"synthetic": {**SYNTHETIC, "real_share": 0}}
+    records, arrays = train_extractor.training_set([], config, (32, 64))
+    assert len(records) == len(arrays) == 10
+    assert {r.dataset for r in records} == {"synthetic_writers"}

@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from signver_keras.data.synthetic_writers import SyntheticWriter
+from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 

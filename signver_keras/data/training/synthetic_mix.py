@@ -1,9 +1,9 @@
 """Synthetic writers as training data for the extractor recipe and the realism table.
 
 Two generators (`synthetic.generator` in a config):
-- `strokes`: `signver_keras.data.synthetic_writers.SyntheticWriter` (oscillator
+- `strokes`: `signver_keras.data.synthetic.synthetic_writers.SyntheticWriter` (oscillator
   trajectories, no letter shapes);
-- `names`: `signver_keras.data.synthetic_names.NameWriter` (names in handwriting
+- `names`: `signver_keras.data.synthetic.synthetic_names.NameWriter` (names in handwriting
   fonts, forgers with their own spacing, slant, pen and tremor).
 Images are generated once and cached outside the repository, keyed by the spec,
 the input size and the generator's source code.
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from signver_keras.data import synthetic_names, synthetic_writers
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
+from signver_keras.data.synthetic import synthetic_names, synthetic_writers
 from signver_keras.utils.atomic import atomic_path
 from signver_keras.utils.ink import normalize_signature
 

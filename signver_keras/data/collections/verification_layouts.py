@@ -29,7 +29,7 @@ Writer ids carry a dataset prefix so collections can be mixed, and match the
 
 Example:
 ```python
-from signver_keras.data.verification_layouts import load_layout
+from signver_keras.data.collections.verification_layouts import load_layout
 records, report = load_layout("cedar", "/data/CEDAR")
 print(report.summary())
 ```
@@ -47,8 +47,12 @@ from typing import NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
-from signver_keras.data.online_signatures import load_online_records
-from signver_keras.data.signature_records import DatasetLayoutError, SignatureRecord, read_csv
+from signver_keras.data.collections.online_signatures import load_online_records
+from signver_keras.data.collections.signature_records import (
+    DatasetLayoutError,
+    SignatureRecord,
+    read_csv,
+)
 from signver_keras.errors import DatasetNotFoundError, InvalidImageError
 
 #: Extensions treated as images: a file with one of these must match the layout's pattern.

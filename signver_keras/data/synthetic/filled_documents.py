@@ -14,8 +14,8 @@ use them through `generate_page(seed, layout="filled_cheque" | "filled_form")`.
 
 Example:
 ```python
-from signver_keras.data.filled_documents import amount_in_words
-from signver_keras.data.synthetic_documents import generate_page
+from signver_keras.data.synthetic.filled_documents import amount_in_words
+from signver_keras.data.synthetic.synthetic_documents import generate_page
 
 amount_in_words(1250.5)  # 'One thousand two hundred fifty and 50/100'
 cheque = generate_page(3, size=(700, 1600), layout="filled_cheque", photographed=True)
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from signver_keras.data import page_elements as E
-from signver_keras.data.handwriting import Hand
+from signver_keras.data.synthetic import page_elements as E
+from signver_keras.data.synthetic.handwriting import Hand
 
 if TYPE_CHECKING:  # the page class lives in synthetic_documents, which imports this module
-    from signver_keras.data.synthetic_documents import PageLayout
+    from signver_keras.data.synthetic.synthetic_documents import PageLayout
 
 #: Layouts this module adds to `synthetic_documents`.
 FILLED_LAYOUTS = ("filled_cheque", "filled_form")

@@ -14,7 +14,7 @@ from memory. Some forgers reach for another handwriting style altogether
 
 Example:
 ```python
-from signver_keras.data.synthetic_names import NameWriter
+from signver_keras.data.synthetic.synthetic_names import NameWriter
 writer = NameWriter(seed=7)
 references = [writer.genuine(i) for i in range(3)]  # uint8, ink dark on white
 forgery = writer.skilled_forgery(0, forger=1)
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from signver_keras.data.page_elements import FONT_DIR, find_fonts, load_font
+from signver_keras.data.synthetic.page_elements import FONT_DIR, find_fonts, load_font
 
 _SYLLABLES = (
     "van de ber gen hof man son ter ko la mi ra sch en dijk stra ma ri el an os ka wa "

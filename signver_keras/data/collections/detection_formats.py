@@ -14,7 +14,7 @@ agree.
 
 Example:
 ```python
-from signver_keras.data.detection_formats import read_yolo
+from signver_keras.data.collections.detection_formats import read_yolo
 from signver_keras.data.paths import data_root
 
 records = read_yolo(data_root() / "tobacco800_signatures_valid" / "valid", num_classes=1)
@@ -57,7 +57,7 @@ class DetectionRecord:
     Example:
     ```python
     import numpy as np
-    from signver_keras.data.detection_formats import DetectionRecord
+    from signver_keras.data.collections.detection_formats import DetectionRecord
     record = DetectionRecord("page.png", np.array([[10, 20, 110, 60]]), np.array([0]), 850, 1100)
     ```
     """

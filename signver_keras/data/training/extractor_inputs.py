@@ -9,8 +9,8 @@ signature, so every epoch shows a different rendering.
 
 Example:
 ```python
-from signver_keras.data.extractor_inputs import extractor_inputs
-from signver_keras.data.verification import load_verification_data
+from signver_keras.data.training.extractor_inputs import extractor_inputs
+from signver_keras.data.collections.verification import load_verification_data
 
 records = load_verification_data("online:../shared/data/online/biosecurid")
 inputs = extractor_inputs(records, (96, 192), renderings=4)
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from signver_keras.data.online_signatures import is_online, record_image, record_seed
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.online_signatures import is_online, record_image, record_seed
+from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.images import load_image
 from signver_keras.utils.atomic import atomic_path
 from signver_keras.utils.ink import normalize_signature
@@ -163,7 +163,7 @@ class InputPack:
 
     Example:
     ```python
-    from signver_keras.data.extractor_inputs import InputPack, save_input_pack
+    from signver_keras.data.training.extractor_inputs import InputPack, save_input_pack
 
     save_input_pack("pack.npz", {"bio": records}, {"bio": 1}, (96, 192))
     pack = InputPack.load("pack.npz")

@@ -12,7 +12,7 @@ seed per signature makes evaluation reproducible.
 Example:
 ```python
 import numpy as np
-from signver_keras.data.trajectory_rendering import RenderStyle, render_trajectory
+from signver_keras.data.synthetic.trajectory_rendering import RenderStyle, render_trajectory
 
 t = np.linspace(0, 6 * np.pi, 400)
 points = np.stack([t * 10, 20 * np.sin(t), np.full_like(t, 0.8)], 1)  # x, y (up), pressure
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from signver_keras.data.page_elements import signature_strokes
+from signver_keras.data.synthetic.page_elements import signature_strokes
 
 PENS = ("ballpoint", "gel", "felt", "pencil")
 

@@ -1,9 +1,9 @@
-"""Synthetic writers as recipe training data: labels, cache, generator choice."""
+"""Synthetic writers as training data: labels, cache, generator choice, the real share."""
 
 import numpy as np
 import pytest
 
-from recipes.synthetic_writers import real_repeats, synthetic_set
+from signver_keras.data.training.synthetic_mix import real_repeats, synthetic_set
 
 SPEC = {"generator": "names", "writers": 2, "genuine": 3, "forgeries": 2, "forgers": 2, "seed": 7}
 
@@ -29,13 +29,3 @@ def test_real_repeats_reach_the_share():
     assert real_repeats(4505, 12000, 0.5) == 3  # 4505 * 3 / (4505 * 3 + 12000) = 53 %
     assert real_repeats(4505, 12000, None) == 1
     assert real_repeats(36, 10, 0.5) == 1
-
-
-def test_real_share_zero_trains_on_synthetic_writers_alone(tmp_path, monkeypatch):
-    from recipes import train_extractor
-
-    monkeypatch.setattr(train_extractor, "CACHE_DIR", tmp_path)
-    config = {"synthetic": {**SPEC, "real_share": 0}}
-    records, arrays = train_extractor.training_set([], config, (32, 64))
-    assert len(records) == len(arrays) == 10
-    assert {r.dataset for r in records} == {"synthetic_writers"}

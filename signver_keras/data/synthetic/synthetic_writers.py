@@ -9,7 +9,7 @@ flatter pressure.
 
 Example:
 ```python
-from signver_keras.data.synthetic_writers import SyntheticWriter
+from signver_keras.data.synthetic.synthetic_writers import SyntheticWriter
 writer = SyntheticWriter(seed=7)
 references = [writer.genuine(i) for i in range(3)]  # uint8, ink dark on white
 forgery = writer.skilled_forgery(0)
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from signver_keras.data.page_elements import render_strokes, signature_strokes
+from signver_keras.data.synthetic.page_elements import render_strokes, signature_strokes
 
 Strokes = list[tuple[np.ndarray, np.ndarray]]
 

@@ -9,7 +9,7 @@ so boxes are read back tight from the transformed pixels, not from moved corners
 
 Example:
 ```python
-from signver_keras.data.synthetic_documents import CLASS_NAMES, generate_page
+from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES, generate_page
 
 page = generate_page(seed=7)
 print(page.image.shape, page.boxes, [CLASS_NAMES[i] for i in page.labels])
@@ -26,13 +26,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from signver_keras.data import degradations as D
-from signver_keras.data import page_elements as E
-from signver_keras.data.detection_formats import DetectionRecord, write_coco, write_yolo
-from signver_keras.data.filled_documents import FILLED_LAYOUTS
-from signver_keras.data.filled_documents import LAYOUT_FUNCTIONS as FILLED_LAYOUT_FUNCTIONS
-from signver_keras.data.handwriting import INK_STYLES, Hand, pen_ink, styled_signature
-from signver_keras.data.photo_simulation import simulate_photo
+from signver_keras.data.collections.detection_formats import DetectionRecord, write_coco, write_yolo
+from signver_keras.data.synthetic import degradations as D
+from signver_keras.data.synthetic import page_elements as E
+from signver_keras.data.synthetic.filled_documents import FILLED_LAYOUTS
+from signver_keras.data.synthetic.filled_documents import (
+    LAYOUT_FUNCTIONS as FILLED_LAYOUT_FUNCTIONS,
+)
+from signver_keras.data.synthetic.handwriting import INK_STYLES, Hand, pen_ink, styled_signature
+from signver_keras.data.synthetic.photo_simulation import simulate_photo
 
 CLASS_NAMES = ("signature", "initials", "redaction", "date")
 SIGNATURE, INITIALS, REDACTION, DATE = range(4)

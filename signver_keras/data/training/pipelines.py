@@ -17,8 +17,8 @@ pipelines see bit-identical unaugmented batches.
 
 Example:
 ```python
-from signver_keras.data.pipelines import SignaturePyDataset
-from signver_keras.data.verification import load_verification_data
+from signver_keras.data.training.pipelines import SignaturePyDataset
+from signver_keras.data.collections.verification import load_verification_data
 
 records = load_verification_data("sigcomp2011:/data/sign_data/train")
 train = SignaturePyDataset(records, batch_size=64, augment_strength=1.0, seed=0)
@@ -36,8 +36,8 @@ import keras
 import numpy as np
 from scipy import ndimage
 
-from signver_keras.data.extractor_inputs import ExtractorInputs
-from signver_keras.data.verification import SignatureRecord
+from signver_keras.data.collections.verification import SignatureRecord
+from signver_keras.data.training.extractor_inputs import ExtractorInputs
 from signver_keras.images import load_image
 from signver_keras.utils.ink import normalize_signature
 
@@ -296,7 +296,7 @@ def signature_tf_dataset(
     """
     import tensorflow as tf
 
-    from signver_keras.data.augmentation import augment_signatures
+    from signver_keras.data.training.augmentation import augment_signatures
 
     if not records:
         raise ValueError("signature_tf_dataset needs at least one record; received none.")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signver_keras.data.detection_formats import read_coco, read_yolo, read_yolo_names
+from signver_keras.data.collections.detection_formats import read_coco, read_yolo, read_yolo_names
 
 #: Synthetic evaluation pages use seeds from here on; training recipes stay below it.
 SYNTHETIC_EVAL_SEED = 10_000_000
@@ -92,8 +92,8 @@ def synthetic_page(layout: str, index: int):
       digits and words, memo are unlabelled handwriting);
     - `synthetic-form`: forms filled in by hand, alternately scanned and photographed.
     """
-    from signver_keras.data.handwriting import INK_STYLES
-    from signver_keras.data.synthetic_documents import generate_page
+    from signver_keras.data.synthetic.handwriting import INK_STYLES
+    from signver_keras.data.synthetic.synthetic_documents import generate_page
 
     seed = SYNTHETIC_EVAL_SEED + index
     if layout == "synthetic":
@@ -123,7 +123,7 @@ def load_detection_data(spec: str, class_names: Sequence[str]) -> list[Detection
     layout, _, path = spec.partition(":")
     class_names = list(class_names)
     if layout in SYNTHETIC_LAYOUTS:
-        from signver_keras.data.synthetic_documents import CLASS_NAMES
+        from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES
 
         if not path.isdigit() or int(path) < 1:
             raise ValueError(f"{layout}:N needs a positive page count; received '{spec}'.")

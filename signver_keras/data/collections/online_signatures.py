@@ -14,7 +14,7 @@ scanned collections alike.
 
 Example:
 ```python
-from signver_keras.data.online_signatures import load_online_records, record_image
+from signver_keras.data.collections.online_signatures import load_online_records, record_image
 records = load_online_records("../shared/data/online/biosecurid")
 image = record_image(records[0])            # the record's fixed evaluation rendering
 again = record_image(records[0], seed=7)    # another pen, paper and scanner
@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from signver_keras.data.signature_records import (
+from signver_keras.data.collections.signature_records import (
     DatasetLayoutError,
     SignatureRecord,
     manifest_rows,
     parse_label,
 )
-from signver_keras.data.trajectory_rendering import (
+from signver_keras.data.synthetic.trajectory_rendering import (
     MAX_SIDE,
     RenderStyle,
     render_trajectory,

@@ -12,7 +12,7 @@ back with `boxes_from_label_map`.
 Example:
 ```python
 import numpy as np
-from signver_keras.data import degradations as D
+from signver_keras.data.synthetic import degradations as D
 
 rng = np.random.default_rng(0)
 page = np.full((1100, 850), 255, np.uint8)

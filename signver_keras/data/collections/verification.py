@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signver_keras.data.signature_records import (  # noqa: F401  (public here too)
+from signver_keras.data.collections.signature_records import (  # noqa: F401  (public here too)
     FORGED_LABELS,
     GENUINE_LABELS,
     DatasetLayoutError,
@@ -60,7 +60,7 @@ def load_verification_data(spec: str) -> list[SignatureRecord]:
         return read_csv(Path(path) / "MANIFEST.csv", dataset=Path(path).name)
     if layout == "csv":
         return read_csv(path)
-    from signver_keras.data.verification_layouts import LAYOUT_LOADERS, load_records
+    from signver_keras.data.collections.verification_layouts import LAYOUT_LOADERS, load_records
 
     if layout in LAYOUT_LOADERS:
         return load_records(layout, path)

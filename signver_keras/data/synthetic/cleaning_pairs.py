@@ -10,8 +10,8 @@ and target stay pixel-aligned.
 Example:
 ```python
 import numpy as np
-from signver_keras.data.cleaning_pairs import make_pair
-from signver_keras.data.page_elements import synthetic_signature
+from signver_keras.data.synthetic.cleaning_pairs import make_pair
+from signver_keras.data.synthetic.page_elements import synthetic_signature
 
 crop = (255 - 255 * synthetic_signature(np.random.default_rng(0), 80)).astype(np.uint8)
 noisy, clean = make_pair(crop, seed=1)  # both uint8, same shape as crop
@@ -28,8 +28,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from signver_keras.data import degradations as D
-from signver_keras.data import page_elements as E
+from signver_keras.data.synthetic import degradations as D
+from signver_keras.data.synthetic import page_elements as E
 from signver_keras.utils.ink import ink_intensity
 
 #: Share of pairs whose signature ink is faint and grainy (pencil, dry pen).

@@ -18,7 +18,7 @@ flagged in `PhotoResult.visible`.
 Example:
 ```python
 import numpy as np
-from signver_keras.data.photo_simulation import PhotoStyle, simulate_photo
+from signver_keras.data.synthetic.photo_simulation import PhotoStyle, simulate_photo
 
 rng = np.random.default_rng(0)
 page = np.full((1100, 850), 250, np.uint8)
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from signver_keras.data.degradations import (
+from signver_keras.data.synthetic.degradations import (
     boxes_from_label_map,
     perspective_matrix,
     smooth_field,

@@ -14,7 +14,7 @@ every function falls back to PIL's built-in font, so generation still works.
 Example:
 ```python
 import numpy as np
-from signver_keras.data import page_elements as E
+from signver_keras.data.synthetic import page_elements as E
 
 rng = np.random.default_rng(0)
 ink = E.synthetic_signature(rng, height=60)  # (h, w) float32 in [0, 1]
@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 #: Fonts shipped inside the package (each family with its licence; see its README.md), so
 #: generated pages and signatures are the same on every machine, without system fonts.
-FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[2] / "fonts"
 
 # Font files (relative to `FONT_DIR`) per kind.
 _FONT_FILES = {
@@ -67,7 +67,7 @@ def find_fonts(kind: str) -> list[Path]:
 
     Example:
     ```python
-    from signver_keras.data.page_elements import find_fonts
+    from signver_keras.data.synthetic.page_elements import find_fonts
     print(find_fonts("script"))
     ```
     """

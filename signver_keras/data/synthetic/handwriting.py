@@ -17,7 +17,7 @@ Patches follow `page_elements`: float32 (h, w) ink in [0, 1], cropped tight.
 Example:
 ```python
 import numpy as np
-from signver_keras.data.handwriting import Hand, styled_signature
+from signver_keras.data.synthetic.handwriting import Hand, styled_signature
 
 rng = np.random.default_rng(0)
 hand = Hand.sample(rng)
@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from signver_keras.data import page_elements as E
+from signver_keras.data.synthetic import page_elements as E
 
 #: Pens that are hard to see once a page is shrunk.
 INK_STYLES = ("pencil", "faint", "thin", "grey")

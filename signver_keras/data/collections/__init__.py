@@ -1,0 +1,1 @@
+"""Loaders of real signature collections and detection datasets, and their file formats."""

@@ -1,0 +1,1 @@
+"""Synthetic data generators: documents, handwriting, writers, renderings and degradations."""

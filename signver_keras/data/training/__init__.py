@@ -1,0 +1,1 @@
+"""Training input pipelines: cached extractor inputs, batches, augmentation, synthetic mixes."""
