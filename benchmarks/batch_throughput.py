@@ -64,7 +64,7 @@ def random_pipeline(folder: Path) -> str:
     extractor = sv.SignatureExtractor(
         sv.models.SignatureExtractorBackbone(),
         sv.models.SignatureExtractorPreprocessor(),
-        calibration={"threshold": 0.5, "rule": "none", "references": 1, "source": "benchmark"},
+        calibration={"threshold": 0.5, "rule": "none", "reference_count": 1, "source": "benchmark"},
     )
     sv.SignatureVerifier(extractor, detector=detector).save_to_preset(folder)
     return str(folder)

@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--collections", nargs="+", default=SCANNED)
     parser.add_argument("--measure-only", nargs="*", default=["bhsig260_subset"])
     parser.add_argument("--rules", nargs="+", default=["mean_cosine", "distance_ratio"])
-    parser.add_argument("--references", nargs="+", type=int, default=[1, 2, 3, 5, 10])
+    parser.add_argument("--reference-counts", nargs="+", type=int, default=[1, 2, 3, 5, 10])
     parser.add_argument("--classifier", action="store_true", help="also the writer classifier")
     parser.add_argument("--cache", default="/tmp/signver_transfer_embeddings")
     args = parser.parse_args()
@@ -115,7 +115,7 @@ def main() -> None:
         policies.append(("distance_ratio", sv.WriterClassifier(0.0, min_references=2)))
     print("| refs | rule | mean dev | within 3 pts | mean EER | per collection EER / FRR / FAR |")
     print("|---|---|---|---|---|---|")
-    for count in args.references:
+    for count in args.reference_counts:
         for rule, classifier in [("stored calibration", None), *policies]:
             cells, devs, eers = [], [], []
             for target, target_parts in data.items():
@@ -126,11 +126,11 @@ def main() -> None:
                     calibration = sv.calibrate_matcher(
                         None,
                         pool,
-                        references=[count],
+                        reference_counts=[count],
                         score_rule=rule,
                         background=background,
                         writer_classifier=classifier,
-                        primary_references=count,
+                        primary_reference_count=count,
                     )
                     matcher = sv.Matcher(
                         calibration=calibration,

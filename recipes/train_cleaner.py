@@ -325,7 +325,7 @@ def write_preset_metrics(output: str, config: dict, out_dir: Path) -> dict:
         handle,
         specs,
         out_dir=str(out_dir),
-        references=evaluation["references"],
+        reference_count=evaluation["reference_count"],
         subset="test",
         extractor_preset=evaluation["extractor"],
         pairs=evaluation["pairs_per_dataset"],

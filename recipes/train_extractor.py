@@ -53,7 +53,7 @@ from signver_keras.data.training.extractor_inputs import (  # noqa: E402
 from signver_keras.data.training.pipelines import SignaturePyDataset  # noqa: E402
 from signver_keras.data.training.synthetic_mix import real_repeats, synthetic_set  # noqa: E402
 from signver_keras.evaluation.calibration import (  # noqa: E402
-    DEFAULT_REFERENCES,
+    DEFAULT_REFERENCE_COUNTS,
     calibration_table,
 )
 from signver_keras.evaluation.runner import evaluate  # noqa: E402
@@ -256,10 +256,10 @@ class SuiteMonitor(keras.callbacks.Callback):
     collection's EERs are logged too.
     """
 
-    def __init__(self, backbone, suite: dict, arrays: dict, references: int, folder: Path):
+    def __init__(self, backbone, suite: dict, arrays: dict, reference_count: int, folder: Path):
         super().__init__()
         self.backbone, self.suite, self.arrays = backbone, suite, arrays
-        self.references, self.best_path = references, folder / "best.weights.h5"
+        self.reference_count, self.best_path = reference_count, folder / "best.weights.h5"
         self.state_path = folder / "best.json"
         self.history_path = folder / "suite.jsonl"
         self.best = (
@@ -273,7 +273,7 @@ class SuiteMonitor(keras.callbacks.Callback):
                 trial_scores(
                     records,
                     embed_arrays(self.backbone, self.arrays[name]),
-                    self.references,
+                    self.reference_count,
                     seed=0,
                     random_per_writer=200,
                 )
@@ -312,9 +312,9 @@ def calibrate_on_calibration_writers(
 
     `records` are the calibration writers of the config's collections and
     `arrays` their preprocessed images. Thresholds per number of references
-    (`calibration.counts`, default 1, 2, 3, 5, 10) are pooled so that each
-    collection weighs equally; the preset's `threshold` is the one for
-    `calibration.references`. The writer split is recorded, so `evaluate
+    (`calibration.reference_counts`, default 1, 2, 3, 5, 10) are pooled so
+    that each collection weighs equally; the preset's `threshold` is the one
+    for `calibration.reference_count`. The writer split is recorded, so `evaluate
     --subset test` finds the test writers.
     """
     embeddings = embed_arrays(extractor.backbone, arrays)
@@ -326,9 +326,9 @@ def calibrate_on_calibration_writers(
     calibration = sv.calibrate_extractor(
         extractor,
         collections,
-        references=config["calibration"].get("counts", DEFAULT_REFERENCES),
+        reference_counts=config["calibration"].get("reference_counts", DEFAULT_REFERENCE_COUNTS),
         rule=config["calibration"]["rule"],
-        primary_references=config["calibration"]["references"],
+        primary_reference_count=config["calibration"]["reference_count"],
     )
     calibration.update(
         data="calibration writers of " + ", ".join(collections) + " (each weighs equally)",
@@ -384,8 +384,8 @@ def main() -> None:
         if args.resume and checkpoint.model_path.exists():
             initial_epoch = checkpoint.restore(trainer)
 
-    references = config["calibration"]["references"]
-    monitor = SuiteMonitor(backbone, suite, suite_arrays, references, folder)
+    reference_count = config["calibration"]["reference_count"]
+    monitor = SuiteMonitor(backbone, suite, suite_arrays, reference_count, folder)
     dataset = training_dataset(
         train_records,
         train_inputs,
@@ -463,7 +463,11 @@ def write_preset_metrics(output: str, config: dict) -> dict:
     preset_name = Path(output).name
     handle = preset_name if Path(output).resolve().parent == BUNDLED_DIR else output
     report = evaluate(
-        "verification", handle, specs, subset="test", references=config["calibration"]["references"]
+        "verification",
+        handle,
+        specs,
+        subset="test",
+        reference_count=config["calibration"]["reference_count"],
     )
     report["command"] = report["command"].replace(str(data_root()), "$SIGNVER_DATA")
     Path(output, "metrics.json").write_text(json.dumps(report, indent=2))

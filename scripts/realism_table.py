@@ -207,7 +207,7 @@ def readme_block(result: dict) -> str:
         f"{result['backend']}, {result['cpu']}): each row trains the same extractor "
         f"(`{result['config']}`) from the same seed for the same number of steps; EER on "
         f"{test['writers']} writer-disjoint {test['dataset']} test writers "
-        f"({test['references']} references, {test['genuine_trials']} genuine, "
+        f"({test['reference_count']} references, {test['genuine_trials']} genuine, "
         f"{test['skilled_trials']} skilled and {test['random_trials']} random-forgery trials).\n\n"
         + markdown_table(result)
     )
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> dict:
             trial_scores(
                 test,
                 embed_arrays(backbone, test_arrays),
-                config["evaluation"]["references"],
+                config["evaluation"]["reference_count"],
                 seed=config["evaluation"]["seed"],
             )
         )
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> dict:
         "test": {
             "dataset": test_name,
             "writers": len({r.writer_id for r in test}),
-            "references": config["evaluation"]["references"],
+            "reference_count": config["evaluation"]["reference_count"],
             "seed": config["evaluation"]["seed"],
             "split": config["data"]["split"],
             "split_seed": config["data"]["split_seed"],

@@ -194,6 +194,8 @@ def _model_index(name: str, task: str, metrics: dict[str, Any]) -> list[dict[str
 
 def _protocol_details(metrics: dict[str, Any]) -> str:
     """The protocol settings a report's table depends on, as a parenthetical."""
+    from signver_keras.models.matcher.matcher import stored_reference_count
+
     if metrics.get("task") == "detection":
         return (
             f" (precision and recall at the preset's score threshold {metrics.get('threshold')}; "
@@ -206,11 +208,11 @@ def _protocol_details(metrics: dict[str, Any]) -> str:
         if metrics.get("extractor"):
             details += (
                 f"; verification with `{metrics['extractor']}`, "
-                f"{metrics.get('references', '?')} references per writer"
+                f"{stored_reference_count(metrics) or '?'} references per writer"
             )
         return f" ({details})"
     return (
-        f" ({metrics.get('references', '?')} references per writer, threshold "
+        f" ({stored_reference_count(metrics) or '?'} references per writer, threshold "
         f"{metrics.get('threshold')})"
     )
 
@@ -244,7 +246,7 @@ def _calibration_section(calibration: dict[str, Any] | None) -> list[str]:
     if not calibration or "threshold" not in calibration:
         return []
     from signver_keras.evaluation.calibration import calibration_table
-    from signver_keras.models.matcher.matcher import ScoreRule
+    from signver_keras.models.matcher.matcher import ScoreRule, stored_reference_count
 
     score_rule = ScoreRule.from_config(calibration.get("score_rule")).name
     rules = [(f"`{score_rule}` score threshold (`sv.Matcher`)", calibration)]
@@ -262,7 +264,8 @@ def _calibration_section(calibration: dict[str, Any] | None) -> list[str]:
         rates = [f"{100 * entry[k]:.2f}" if k in entry else "-" for k in ("far", "frr")]
         lines.append(
             f"| {label} | {entry['threshold']:.4f} | {entry.get('rule', '-')} | "
-            f"{entry.get('references', '-')} | {entry.get('data', '-')} | {' | '.join(rates)} |"
+            f"{stored_reference_count(entry) or '-'} | {entry.get('data', '-')} | "
+            f"{' | '.join(rates)} |"
         )
     if "thresholds" in calibration:
         lines += [

@@ -1,6 +1,6 @@
 """Model cards say, per project target, what was measured and how far off it is."""
 
-from signver_keras.model_card import _targets_section
+from signver_keras.model_card import _calibration_section, _protocol_details, _targets_section
 
 
 def test_targets_section_derives_threshold_gap_and_lowest_class():
@@ -37,3 +37,12 @@ def test_targets_section_derives_threshold_gap_and_lowest_class():
     }
     text = "\n".join(_targets_section("detector", detector))
     assert "| lowest per-class AP50 on `synthetic-photo:200` | ≥ 90.00% | 85.00% | not met" in text
+
+
+def test_cards_read_the_reference_counts_of_presets_saved_by_earlier_versions():
+    # Earlier versions stored the counts as "references" and "calibrated_references".
+    for key in ("reference_count", "references"):
+        metrics = {key: 5, "threshold": 0.3}
+        assert _protocol_details(metrics) == " (5 references per writer, threshold 0.3)"
+        calibration = {"threshold": 0.3, "rule": "eer_skilled", key: 5}
+        assert "| 0.3000 | eer_skilled | 5 |" in "\n".join(_calibration_section(calibration))

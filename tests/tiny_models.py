@@ -10,7 +10,7 @@ import keras
 
 import signver_keras as sv
 
-TEST_CALIBRATION = {"threshold": 0.5, "rule": "test", "references": 3, "source": "tests"}
+TEST_CALIBRATION = {"threshold": 0.5, "rule": "test", "reference_count": 3, "source": "tests"}
 
 
 def tiny_detector(**task_kwargs) -> sv.SignatureDetector:

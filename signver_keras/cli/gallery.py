@@ -50,7 +50,7 @@ def cmd_enroll(args: argparse.Namespace) -> None:
     with _open(args, True, create=True) as gallery:
         added = gallery.enroll(args.person, args.images, metadata=metadata, source=args.source)
         total = len(gallery.references(args.person))
-    payload = {"person_id": args.person, "added": added, "references": total}
+    payload = {"person_id": args.person, "added": added, "reference_count": total}
     emit(
         args,
         payload,
@@ -85,13 +85,13 @@ def cmd_list(args: argparse.Namespace) -> None:
             rows = [
                 {
                     "person_id": p.person_id,
-                    "references": p.references,
+                    "reference_count": p.reference_count,
                     "created": _when(p.created_at),
                     "metadata": json.dumps(p.metadata),
                 }
                 for p in gallery.persons()
             ]
-            columns = ["person_id", "references", "created", "metadata"]
+            columns = ["person_id", "reference_count", "created", "metadata"]
     emit(args, rows, lambda: table(rows, columns) if rows else "The gallery is empty.")
 
 
@@ -105,15 +105,16 @@ def cmd_verify(args: argparse.Namespace) -> None:
         "score": round(result.score, 4),
         "threshold": round(result.threshold, 4),
         "rule": result.rule,
-        "references": result.references,
+        "reference_count": result.reference_count,
     }
     verdict = "ACCEPTED" if result.accepted else "REJECTED"
     emit(
         args,
         payload,
         lambda: (
-            f"{verdict}: '{args.query}' vs {result.references} reference(s) of '{args.person}': "
-            f"score {result.score:.3f}, {result.rule} threshold {result.threshold:.3f}"
+            f"{verdict}: '{args.query}' vs {result.reference_count} reference(s) of "
+            f"'{args.person}': score {result.score:.3f}, {result.rule} threshold "
+            f"{result.threshold:.3f}"
         ),
     )
 

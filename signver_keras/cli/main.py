@@ -142,13 +142,13 @@ def cmd_verify(args: argparse.Namespace) -> None:
         "score": round(result.score, 4),
         "threshold": round(result.threshold, 4),
         # The number of references the threshold was calibrated for (None: set by hand).
-        "calibrated_references": result.calibrated_references,
+        "calibrated_reference_count": result.calibrated_reference_count,
     }
     verdict = "ACCEPTED (same writer)" if result.accepted else "REJECTED (possible forgery)"
     made_for = (
         "a fixed threshold"
-        if result.calibrated_references is None
-        else f"threshold calibrated for {result.calibrated_references} reference(s)"
+        if result.calibrated_reference_count is None
+        else f"threshold calibrated for {result.calibrated_reference_count} reference(s)"
     )
     emit(
         args,
@@ -235,7 +235,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         args.preset,
         args.data,
         out_dir=args.out,
-        references=args.references,
+        reference_count=args.reference_count,
         seed=args.seed,
         subset=args.subset,
     )
@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--preset", required=True)
     evaluate.add_argument("--data", action="append", required=True, metavar="LAYOUT:PATH")
     evaluate.add_argument("--out", help="folder for JSON and plots")
-    evaluate.add_argument("--references", type=int, default=5)
+    evaluate.add_argument(
+        "--reference-count", type=int, default=5, help="enrolled references per writer"
+    )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument(
         "--subset",

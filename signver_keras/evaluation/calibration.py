@@ -26,10 +26,10 @@ from signver_keras.evaluation.verification import (
     score_histograms,
     trial_scores,
 )
-from signver_keras.models.matcher.matcher import Matcher, ScoreRule
+from signver_keras.models.matcher.matcher import Matcher, ScoreRule, stored_reference_count
 from signver_keras.models.matcher.writer_classifier import WriterClassifier
 
-DEFAULT_REFERENCES = (1, 2, 3, 5, 10)
+DEFAULT_REFERENCE_COUNTS = (1, 2, 3, 5, 10)
 RULES = ("eer_skilled", "eer_random")
 # Calibrated from 2 references on: measured on held-out writers, the classifier's skilled EER
 # was below the distance-ratio score's from 2 references.
@@ -144,12 +144,12 @@ def _calibrate_count(
 def calibrate_matcher(
     extractor: Any,
     collections: Mapping[str, Collection],
-    references: Sequence[int] = DEFAULT_REFERENCES,
+    reference_counts: Sequence[int] = DEFAULT_REFERENCE_COUNTS,
     rule: str = "eer_skilled",
     score_rule: ScoreRule | str = "distance_ratio",
     background: np.ndarray | None = None,
     writer_classifier: WriterClassifier | None = DEFAULT_CLASSIFIER,
-    primary_references: int = 5,
+    primary_reference_count: int = 5,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Calibrates the `Matcher` of an extractor on collections of writers it never trained on.
@@ -167,14 +167,14 @@ def calibrate_matcher(
             or None when every collection comes with its embeddings.
         collections: `{name: records}` (embedded here; online records are
             rendered, `data.collections.online_signatures`) or `{name: (records, embeddings)}`.
-        references: numbers of references to calibrate a threshold for.
+        reference_counts: numbers of references to calibrate a threshold for.
         rule: `"eer_skilled"` (genuine vs skilled forgeries; a collection
             without skilled forgeries offers its random ones) or `"eer_random"`.
         score_rule: a `ScoreRule` or its name.
         background: float array (N, D) or None for the extractor's `writer_background`.
         writer_classifier: a `WriterClassifier` to calibrate as well, for the
             counts it applies to (its `c` and `min_references` are kept), or None.
-        primary_references: the count whose threshold is the calibration's
+        primary_reference_count: the count whose threshold is the calibration's
             `threshold` (read by tools that show one number).
         seed: int. Seed of the reference draws.
 
@@ -182,7 +182,7 @@ def calibrate_matcher(
         The calibration for `SignatureExtractor.calibration`: `score_rule`,
         `thresholds` (`{"1": {"threshold", "eer", "far", "frr", "collections":
         {name: {...}}}, ...}`, rates pooled and per collection), `threshold`,
-        `references`, `eer`, `far`, `frr` at `primary_references`,
+        `reference_count`, `eer`, `far`, `frr` at `primary_reference_count`,
         `score_histograms` there, and `writer_classifier` (same layout) when
         calibrated.
 
@@ -202,9 +202,11 @@ def calibrate_matcher(
     """
     if rule not in RULES:
         raise ValueError(f"Unknown calibration rule '{rule}'; expected one of {RULES}.")
-    counts = sorted({int(n) for n in references})
+    counts = sorted({int(n) for n in reference_counts})
     if not counts or counts[0] < 1:
-        raise ValueError(f"references must be positive counts; received {list(references)}.")
+        raise ValueError(
+            f"reference_counts must be positive counts; received {list(reference_counts)}."
+        )
     if not collections:
         raise ValueError("calibrate_matcher needs at least one collection; received none.")
     score_rule = score_rule if isinstance(score_rule, ScoreRule) else ScoreRule(score_rule)
@@ -226,7 +228,7 @@ def calibrate_matcher(
             f"No collection has a writer with more than {counts[0]} genuine signatures and "
             "negatives to calibrate on."
         )
-    primary = _primary(thresholds, primary_references)
+    primary = _primary(thresholds, primary_reference_count)
     pooled = TrialScores()
     for part in trials[primary]:
         pooled.extend(part)
@@ -234,7 +236,7 @@ def calibrate_matcher(
     calibration: dict[str, Any] = {
         **{k: thresholds[primary][k] for k in ("threshold", "eer", "far", "frr")},
         "rule": rule,
-        "references": int(primary),
+        "reference_count": int(primary),
         "score_rule": score_rule.config(),
         "scoring": score_rule.describe(),
         "data": f"{names} (each collection weighs equally)",
@@ -244,7 +246,14 @@ def calibrate_matcher(
     }
     if writer_classifier is not None and any(writer_classifier.applies(n) for n in counts):
         calibration["writer_classifier"] = _calibrate_classifier(
-            data, writer_classifier, background, score_rule, counts, rule, primary_references, seed
+            data,
+            writer_classifier,
+            background,
+            score_rule,
+            counts,
+            rule,
+            primary_reference_count,
+            seed,
         )
         calibration["writer_classifier"]["data"] = f"{names}, every writer enrolled"
     return calibration
@@ -264,7 +273,7 @@ def _calibrate_classifier(
     score_rule: ScoreRule,
     counts: Sequence[int],
     rule: str,
-    primary_references: int,
+    primary_reference_count: int,
     seed: int,
 ) -> dict[str, Any]:
     """The writer classifier's thresholds per count (every writer of a collection enrolled)."""
@@ -283,11 +292,11 @@ def _calibrate_classifier(
         )
         if entry is not None:
             thresholds[str(n)] = entry
-    primary = _primary(thresholds, primary_references)
+    primary = _primary(thresholds, primary_reference_count)
     return {
         **{k: thresholds[primary][k] for k in ("threshold", "eer", "far", "frr")},
         "rule": rule,
-        "references": int(primary),
+        "reference_count": int(primary),
         "c": classifier.c,
         "min_references": classifier.min_references,
         "scoring": "decision value of an RBF SVM: the person's references against the "
@@ -307,7 +316,7 @@ def calibration_table(calibration: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for label, entry in entries:
-        per_count = entry.get("thresholds") or {str(entry.get("references", "-")): entry}
+        per_count = entry.get("thresholds") or {str(stored_reference_count(entry)): entry}
         for count, values in sorted(per_count.items(), key=lambda item: int(item[0])):
             cells = "; ".join(
                 f"{name} {100 * c['eer']:.1f} / {100 * c['far']:.1f} / {100 * c['frr']:.1f}"
@@ -325,10 +334,10 @@ def calibration_table(calibration: Mapping[str, Any]) -> str:
 def calibrate_extractor(
     extractor: Any,
     collections: Mapping[str, Collection],
-    references: Sequence[int] = DEFAULT_REFERENCES,
+    reference_counts: Sequence[int] = DEFAULT_REFERENCE_COUNTS,
     rule: str = "eer_skilled",
     score_rule: ScoreRule | str = "distance_ratio",
-    primary_references: int = 5,
+    primary_reference_count: int = 5,
     seed: int = 0,
     background_writers: int = WRITER_BACKGROUND["writers"],
 ) -> dict[str, Any]:
@@ -356,10 +365,10 @@ def calibrate_extractor(
     calibration = calibrate_matcher(
         extractor,
         collections,
-        references=references,
+        reference_counts=reference_counts,
         rule=rule,
         score_rule=score_rule,
-        primary_references=primary_references,
+        primary_reference_count=primary_reference_count,
         seed=seed,
     )
     if "writer_classifier" in calibration:

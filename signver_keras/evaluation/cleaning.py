@@ -154,7 +154,7 @@ def verification_with_cleaning(
     cleaner,
     extractor,
     records: Sequence[SignatureRecord],
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     max_side: int | None = None,
     chunk: int = 64,
@@ -178,7 +178,7 @@ def verification_with_cleaning(
             embeddings[name].append(np.asarray(extractor.embed(images, check_input=False)))
     results: dict[str, float] = {}
     for name, parts in embeddings.items():
-        summary = summarize(trial_scores(records, np.concatenate(parts), references, seed))
+        summary = summarize(trial_scores(records, np.concatenate(parts), reference_count, seed))
         for kind in ("skilled", "random"):
             if f"eer_{kind}" in summary:
                 results[f"eer_{kind}_{name}"] = summary[f"eer_{kind}"]
@@ -198,7 +198,7 @@ def evaluate_cleaning(
     datasets: dict[str, list[SignatureRecord]],
     pairs: int = 40,
     extractor=None,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     max_writers: int | None = None,
     max_side: int | None = 1000,
@@ -212,7 +212,7 @@ def evaluate_cleaning(
         datasets: name -> records of held-out writers.
         pairs: int. (noisy, clean) pairs per dataset for PSNR / SSIM.
         extractor: a `SignatureExtractor`, or None to skip the verification comparison.
-        references: int. Enrolled genuine signatures per writer.
+        reference_count: int. Enrolled genuine signatures per writer.
         seed: int. Chooses the pairs, their clutter and the references.
         max_writers: int or None. Writers per dataset in the verification comparison.
         max_side: int or None. Longer images are scaled down first (as the real data is).
@@ -240,12 +240,14 @@ def evaluate_cleaning(
             subset = first_writers(records, max_writers)
             results[name]["verification_writers"] = len({r.writer_id for r in subset})
             results[name].update(
-                verification_with_cleaning(cleaner, extractor, subset, references, seed, max_side)
+                verification_with_cleaning(
+                    cleaner, extractor, subset, reference_count, seed, max_side
+                )
             )
     report: dict[str, Any] = {
         "task": "cleaning",
         "pairs_per_dataset": pairs,
-        "references": references if extractor is not None else None,
+        "reference_count": reference_count if extractor is not None else None,
         "threshold": None,
         "seed": seed,
         "notes": list(notes),
@@ -336,7 +338,7 @@ def evaluate_cleaning_preset(
     preset: str,
     data: Sequence[str],
     out_dir: str | None = None,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     subset: str | None = None,
     extractor: str | None = DEFAULT_EXTRACTOR,
@@ -376,7 +378,7 @@ def evaluate_cleaning_preset(
         datasets,
         pairs=pairs,
         extractor=model,
-        references=references,
+        reference_count=reference_count,
         seed=seed,
         max_writers=max_writers,
         out_dir=out_dir,

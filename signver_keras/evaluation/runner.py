@@ -51,14 +51,14 @@ def embed_records(extractor: SignatureExtractor, records: list[SignatureRecord])
 def evaluate_verification(
     extractor,
     datasets: dict[str, list[SignatureRecord]],
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     out_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Runs the verification protocol on each dataset with the extractor's `Matcher`.
 
     FAR and FRR are those of the matcher's decisions: its score rule and the
-    threshold calibrated for `references`. When the extractor carries a
+    threshold calibrated for `reference_count`. When the extractor carries a
     writer-dependent classifier, the same trials are also scored with it;
     those results have the suffix `_classifier` (see `protocol_summary`).
     """
@@ -72,7 +72,7 @@ def evaluate_verification(
         embeddings = embed_records(extractor, records)
         seconds = time.perf_counter() - start
         summary, scores = protocol_summary(
-            records, embeddings, matcher, references, seed, classifier
+            records, embeddings, matcher, reference_count, seed, classifier
         )
         results[name] = {
             **summary,
@@ -81,16 +81,16 @@ def evaluate_verification(
             "embed_images_per_second": round(len(records) / seconds, 1),
         }
         curves[name] = scores
-    threshold, calibrated = matcher.threshold_for(references) if matcher else (None, None)
+    threshold, calibrated = matcher.threshold_for(reference_count) if matcher else (None, None)
     classifier_threshold = None
-    if classifier is not None and classifier.writer_classifier.applies(references):
-        classifier_threshold = classifier.classifier_thresholds.pick(references)[0]
+    if classifier is not None and classifier.writer_classifier.applies(reference_count):
+        classifier_threshold = classifier.classifier_thresholds.pick(reference_count)[0]
     report: dict[str, Any] = {
         "task": "verification",
-        "references": references,
+        "reference_count": reference_count,
         "seed": seed,
         "threshold": threshold,
-        "calibrated_references": calibrated,
+        "calibrated_reference_count": calibrated,
         "score_rule": None if matcher is None else matcher.score_rule.name,
         "classifier_threshold": classifier_threshold,
         "results": results,
@@ -140,12 +140,12 @@ def verification_table(report: dict[str, Any]) -> str:
         "AUC skilled": "auc_skilled",
     }
     lines = _results_table(report, columns)
-    if report.get("calibrated_references") is not None:
+    if report.get("calibrated_reference_count") is not None:
         lines += [
             "",
             f"@thr: `{report['score_rule']}` scores against threshold {report['threshold']:.4f}, "
-            f"calibrated for {report['calibrated_references']} references "
-            f"({report['references']} per writer here).",
+            f"calibrated for {report['calibrated_reference_count']} references "
+            f"({report['reference_count']} per writer here).",
         ]
     if report.get("classifier_threshold") is not None:
         lines += [
@@ -199,7 +199,7 @@ def evaluate(
     preset: str,
     data: Sequence[str],
     out_dir: str | None = None,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     subset: str | None = None,
     extractor_preset: str | None = "signver_extractor_base",
@@ -219,7 +219,15 @@ def evaluate(
         from signver_keras.evaluation.cleaning import evaluate_cleaning_preset
 
         return evaluate_cleaning_preset(
-            preset, data, out_dir, references, seed, subset, extractor_preset, pairs, max_writers
+            preset,
+            data,
+            out_dir,
+            reference_count,
+            seed,
+            subset,
+            extractor_preset,
+            pairs,
+            max_writers,
         )
     if task not in ("verification", "detection"):
         raise ValueError(
@@ -240,7 +248,7 @@ def evaluate(
             load_verification_data(spec), extractor.calibration, subset
         )
         datasets[Path(spec.partition(":")[2]).name + (f":{subset}" if was_split else "")] = records
-    report = evaluate_verification(extractor, datasets, references, seed, out_dir)
+    report = evaluate_verification(extractor, datasets, reference_count, seed, out_dir)
     report["command"] = " ".join(
         ["signver-keras evaluate verification", f"--preset {preset}"]
         + [f"--data {spec}" for spec in data]

@@ -1,7 +1,7 @@
 """The writer-independent verification protocol.
 
-For each writer, `references` genuine signatures are drawn (seeded) as the
-enrolled references; the writer's other genuine signatures are positives; the
+For each writer, `reference_count` genuine signatures are drawn (seeded) as
+the enrolled references; the writer's other genuine signatures are positives; the
 writer's skilled forgeries and other writers' genuine signatures (random
 forgeries) are negatives. Scores and decisions come from a `Matcher`
 (`Matcher.decide`), so the protocol measures exactly what `verify` does; each
@@ -36,7 +36,7 @@ class TrialScores:
 
     With a `Matcher`, `thresholds` holds each trial's threshold (the
     matcher's decision: accepted when the score reaches it), `rule` /
-    `calibrated_references` say which policy and calibrated count decided and
+    `calibrated_reference_count` say which policy and calibrated count decided and
     `score_rule` which `ScoreRule` scored (the mean cosine without a matcher).
     """
 
@@ -48,9 +48,9 @@ class TrialScores:
         default_factory=lambda: {kind: [] for kind in KINDS}
     )
     thresholds: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
-    references: int = 0
+    reference_count: int = 0
     rule: str | None = None
-    calibrated_references: int | None = None
+    calibrated_reference_count: int | None = None
     score_rule: str = "mean_cosine"
 
     def extend(self, other: TrialScores) -> None:
@@ -58,7 +58,7 @@ class TrialScores:
             getattr(self, kind).extend(getattr(other, kind))
             self.spreads[kind] += other.spreads[kind]
             self.thresholds[kind] += other.thresholds[kind]
-        self.references = self.references or other.references
+        self.reference_count = self.reference_count or other.reference_count
 
     def add(
         self,
@@ -106,13 +106,13 @@ class WriterTrials:
 
 def writer_trials(
     records: Sequence[SignatureRecord],
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     random_per_writer: int | None = None,
 ) -> list[WriterTrials]:
     """Draws every writer's references and trials (see the module docstring).
 
-    Writers with fewer than `references + 1` genuine signatures are skipped.
+    Writers with fewer than `reference_count + 1` genuine signatures are skipped.
     `random_per_writer` caps how many other writers' signatures serve as random
     forgeries for each writer (None: all of them).
     """
@@ -124,7 +124,7 @@ def writer_trials(
     trials = []
     for writer, indices in sorted(by_writer.items()):
         genuine = rng.permutation(indices["genuine"])
-        if len(genuine) < references + 1:
+        if len(genuine) < reference_count + 1:
             continue
         others = np.array(
             [i for w, idx in by_writer.items() if w != writer for i in idx["genuine"]], dtype=int
@@ -134,8 +134,8 @@ def writer_trials(
         trials.append(
             WriterTrials(
                 writer,
-                genuine[:references],
-                genuine[references:],
+                genuine[:reference_count],
+                genuine[reference_count:],
                 np.asarray(indices["skilled"], dtype=int),
                 others,
             )
@@ -146,7 +146,7 @@ def writer_trials(
 def trial_scores(
     records: Sequence[SignatureRecord],
     embeddings: np.ndarray,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     random_per_writer: int | None = None,
     matcher: Matcher | None = None,
@@ -157,12 +157,12 @@ def trial_scores(
     (`Matcher.decide`); without one, scores are the mean cosine similarity and
     no decisions are recorded (EER and AUC only).
     """
-    scores = TrialScores(references=references)
+    scores = TrialScores(reference_count=reference_count)
     if matcher is not None:
         scores.score_rule = matcher.score_rule.name
-    for trials in writer_trials(records, references, seed, random_per_writer):
+    for trials in writer_trials(records, reference_count, seed, random_per_writer):
         refs = embeddings[trials.references]
-        spread = reference_spread(refs) if references > 1 else (0.0, 1.0)
+        spread = reference_spread(refs) if reference_count > 1 else (0.0, 1.0)
         for kind in KINDS:
             indices = getattr(trials, kind)
             if not len(indices):
@@ -172,7 +172,10 @@ def trial_scores(
                 continue
             decided = matcher.decide(embeddings[indices], refs)
             scores.add(kind, decided.scores, spread, decided.thresholds)
-            scores.rule, scores.calibrated_references = decided.rule, decided.calibrated_references
+            scores.rule, scores.calibrated_reference_count = (
+                decided.rule,
+                decided.calibrated_reference_count,
+            )
     return scores
 
 
@@ -180,7 +183,7 @@ def classifier_trial_scores(
     records: Sequence[SignatureRecord],
     embeddings: np.ndarray,
     matcher: Matcher,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
 ) -> TrialScores:
     """Scores the protocol's trials with writer-dependent classifiers, as in a gallery.
@@ -192,13 +195,13 @@ def classifier_trial_scores(
     training negatives). Same references and trials as `trial_scores`.
     """
     classifier = matcher.writer_classifier
-    if classifier is None or not classifier.applies(references):
+    if classifier is None or not classifier.applies(reference_count):
         raise ValueError(
             "classifier_trial_scores needs a Matcher whose writer classifier applies to "
-            f"{references} references; received {classifier}."
+            f"{reference_count} references; received {classifier}."
         )
-    scores = TrialScores(references=references, score_rule="writer_classifier")
-    all_trials = writer_trials(records, references, seed)
+    scores = TrialScores(reference_count=reference_count, score_rule="writer_classifier")
+    all_trials = writer_trials(records, reference_count, seed)
     for trials in all_trials:
         others = [t.references for t in all_trials if t.writer != trials.writer]
         enrolled_others = np.concatenate(others) if others else np.zeros(0, int)
@@ -221,7 +224,10 @@ def classifier_trial_scores(
             part = slice(start, start + len(indices))
             scores.add(kind, decided.scores[part], (0.0, 1.0), decided.thresholds[part])
             start += len(indices)
-        scores.rule, scores.calibrated_references = decided.rule, decided.calibrated_references
+        scores.rule, scores.calibrated_reference_count = (
+            decided.rule,
+            decided.calibrated_reference_count,
+        )
     return scores
 
 
@@ -243,7 +249,7 @@ def summarize(scores: TrialScores, threshold: float | None = None) -> dict[str, 
         eer, _ = equal_error_rate(genuine, negatives)
         summary[f"eer_{kind}"] = eer
         summary[f"auc_{kind}"] = auc(genuine, negatives)
-        if scores.references > 1 and scores.score_rule == "mean_cosine":
+        if scores.reference_count > 1 and scores.score_rule == "mean_cosine":
             summary[f"eer_{kind}_normalized"], _ = equal_error_rate(
                 scores.normalized("genuine"), scores.normalized(kind)
             )
@@ -263,43 +269,49 @@ def protocol_summary(
     records: Sequence[SignatureRecord],
     embeddings: np.ndarray,
     matcher: Matcher | None,
-    references: int = 5,
+    reference_count: int = 5,
     seed: int = 0,
     classifier: Matcher | None = None,
 ) -> tuple[dict[str, float], TrialScores]:
     """What `signver-keras evaluate verification` reports for one collection.
 
     The matcher's own decisions (score rule and calibrated threshold for
-    `references`); with the mean-cosine rule, also the writer-dependent
+    `reference_count`); with the mean-cosine rule, also the writer-dependent
     threshold rule (`far_<kind>_writer_rule`, `frr_writer_rule`); with a
     `classifier` matcher (one carrying a `WriterClassifier`) that applies to
-    `references`, the classifier's results with the suffix `_classifier`.
+    `reference_count`, the classifier's results with the suffix `_classifier`.
     Returns the summary and the matcher's trial scores.
     """
     if matcher is None:
-        scores = trial_scores(records, embeddings, references, seed)
+        scores = trial_scores(records, embeddings, reference_count, seed)
         return summarize(scores), scores
     plain = matcher.with_policies()
-    scores = trial_scores(records, embeddings, references, seed, matcher=plain)
-    threshold, calibrated = plain.threshold_for(references)
+    scores = trial_scores(records, embeddings, reference_count, seed, matcher=plain)
+    threshold, calibrated = plain.threshold_for(reference_count)
     summary = {
         **summarize(scores),
         "threshold": threshold,
-        "calibrated_references": calibrated,
+        "calibrated_reference_count": calibrated,
     }
     rule = WriterThresholdRule()
-    if plain.score_rule.name == "mean_cosine" and rule.applies(references):
+    if plain.score_rule.name == "mean_cosine" and rule.applies(reference_count):
         by_writer = summarize(
             trial_scores(
-                records, embeddings, references, seed, matcher=plain.with_policies(writer_rule=rule)
+                records,
+                embeddings,
+                reference_count,
+                seed,
+                matcher=plain.with_policies(writer_rule=rule),
             )
         )
         for kind in ("skilled", "random"):
             if f"far_{kind}_at_threshold" in by_writer:
                 summary[f"far_{kind}_writer_rule"] = by_writer[f"far_{kind}_at_threshold"]
                 summary["frr_writer_rule"] = by_writer[f"frr_{kind}_at_threshold"]
-    if classifier is not None and classifier.writer_classifier.applies(references):
-        by_classifier = classifier_trial_scores(records, embeddings, classifier, references, seed)
+    if classifier is not None and classifier.writer_classifier.applies(reference_count):
+        by_classifier = classifier_trial_scores(
+            records, embeddings, classifier, reference_count, seed
+        )
         summary.update({f"{k}_classifier": v for k, v in summarize(by_classifier).items()})
         decided = [t[0] for t in by_classifier.thresholds.values() if t]
         if decided:  # no writer has enough genuine signatures: no trials

@@ -24,7 +24,7 @@ class Person:
 
     person_id: str
     metadata: dict
-    references: int
+    reference_count: int
     created_at: float
 
 

@@ -77,7 +77,7 @@ class SignatureVerifier:
     import signver_keras as sv
     verifier = sv.SignatureVerifier.from_preset("signver_base")
     result = verifier.verify("cheque.png", ["ref1.png", "ref2.png", "ref3.png"])
-    print(result.accepted, result.score, result.threshold, result.calibrated_references)
+    print(result.accepted, result.score, result.threshold, result.calibrated_reference_count)
     page = verifier.find_signatures("contract.jpg")
     print(page.boxes, page.names)
     ```
@@ -197,7 +197,7 @@ class SignatureVerifier:
         """Decides whether `query` was written by the writer of `references`.
 
         The matcher's decision for this number of references: the result says
-        which threshold (`calibrated_references`) and policy (`rule`) decided.
+        which threshold (`calibrated_reference_count`) and policy (`rule`) decided.
         """
         matcher = self._require_matcher()
         if references is None or (isinstance(references, (list, tuple)) and not references):

@@ -313,7 +313,7 @@ def persons_table(ctx: AppContext) -> list[list]:
         gallery = ctx.gallery() if ctx.gallery_path else None
         if gallery is None:
             return []
-        return [[p.person_id, p.references] for p in gallery.persons()]
+        return [[p.person_id, p.reference_count] for p in gallery.persons()]
 
 
 def enroll(
@@ -373,7 +373,7 @@ def identify(
         lines = [
             f"Best match: **{matches[0].person_id}** (similarity {matches[0].score:.3f}); "
             f"verified: {word} (score {verdict.score:.3f}, threshold {verdict.threshold:.3f} "
-            f"for {verdict.calibrated_references or verdict.references} references)"
+            f"for {verdict.calibrated_reference_count or verdict.reference_count} references)"
         ]
     return {"candidates": thumbnails, "summary": "\n".join(lines), "matches": matches}
 

@@ -43,7 +43,7 @@ def test_verify_prints_a_verdict(files, capsys):
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["accepted"] == (report["score"] >= report["threshold"])
-    assert report["calibrated_references"] is not None  # which threshold decided
+    assert report["calibrated_reference_count"] is not None  # which threshold decided
     assert main(["verify", paths[0], "--refs", paths[0], "--preset", str(root / "pipeline")]) == 0
     assert "ACCEPTED" in capsys.readouterr().out
 

@@ -56,10 +56,10 @@ def test_calibrate_matcher_stores_thresholds_per_count_that_the_matcher_applies(
         "loose": collection("loose", 6, 1.2, 2),
     }
     calibration = sv.calibrate_matcher(
-        None, collections, references=(1, 3, 5, 10), background=background
+        None, collections, reference_counts=(1, 3, 5, 10), background=background
     )
     assert set(calibration["thresholds"]) == {"1", "3", "5"}  # 8 genuine: no 10-reference trials
-    assert calibration["references"] == 5
+    assert calibration["reference_count"] == 5
     assert calibration["threshold"] == calibration["thresholds"]["5"]["threshold"]
     assert calibration["score_rule"]["name"] == "distance_ratio"
     one = calibration["thresholds"]["1"]
@@ -78,7 +78,7 @@ def test_calibrate_matcher_stores_thresholds_per_count_that_the_matcher_applies(
     matcher = sv.Matcher.from_extractor(Calibrated())
     records, embeddings = collections["tight"]
     result = matcher.verify(embeddings[0], embeddings[1:2])
-    assert (result.threshold, result.calibrated_references) == (one["threshold"], 1)
+    assert (result.threshold, result.calibrated_reference_count) == (one["threshold"], 1)
     assert "| score | 1 |" in calibration_table(calibration)
 
 
@@ -106,7 +106,7 @@ def test_calibrate_extractor_embeds_records_and_its_background(tmp_path, tiny_ex
             records.append(SignatureRecord(str(path), f"w{w}", i < 3, dataset="mine"))
     extractor = sv.SignatureExtractor(tiny_extractor.backbone, tiny_extractor.preprocessor)
     calibration = sv.calibrate_extractor(
-        extractor, {"mine": records}, references=(1, 2), background_writers=4
+        extractor, {"mine": records}, reference_counts=(1, 2), background_writers=4
     )
     assert extractor.writer_background.shape == (8, 16)
     assert extractor.calibration["thresholds"].keys() == {"1", "2"}

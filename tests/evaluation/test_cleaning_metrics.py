@@ -111,7 +111,7 @@ def test_evaluate_cleaning_with_verification(signature_folder, tiny_extractor, t
         {"scribbles": records},
         pairs=4,
         extractor=tiny_extractor,
-        references=3,
+        reference_count=3,
         out_dir=tmp_path / "out",
     )
     result = report["results"]["scribbles"]

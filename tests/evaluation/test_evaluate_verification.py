@@ -1,4 +1,4 @@
-"""`signver-keras evaluate verification` decides with the threshold made for its --references."""
+"""`signver-keras evaluate verification` decides with the threshold for its --reference-count."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ from tests.conftest import draw_scribble
 
 CALIBRATION = {
     "threshold": 0.3,
-    "references": 5,
+    "reference_count": 5,
     "rule": "eer_skilled",
     "thresholds": {"1": {"threshold": 0.8}, "2": {"threshold": 0.6}, "5": {"threshold": 0.3}},
 }
@@ -32,20 +32,20 @@ def records(tmp_path_factory):
     return rows
 
 
-@pytest.mark.parametrize(("references", "threshold"), [(1, 0.8), (2, 0.6), (3, 0.6)])
-def test_report_uses_the_threshold_for_the_protocols_references(
-    tiny_extractor, records, references, threshold
+@pytest.mark.parametrize(("reference_count", "threshold"), [(1, 0.8), (2, 0.6), (3, 0.6)])
+def test_report_uses_the_threshold_for_the_protocols_reference_count(
+    tiny_extractor, records, reference_count, threshold
 ):
     extractor = sv.SignatureExtractor(
         tiny_extractor.backbone, tiny_extractor.preprocessor, calibration=CALIBRATION
     )
-    report = evaluate_verification(extractor, {"writers": records}, references=references)
+    report = evaluate_verification(extractor, {"writers": records}, reference_count=reference_count)
     assert report["threshold"] == threshold
-    assert report["calibrated_references"] == min(references, 2)
+    assert report["calibrated_reference_count"] == min(reference_count, 2)
     result = report["results"]["writers"]
     assert {"eer_skilled", "far_skilled_at_threshold", "frr_skilled_at_threshold"} <= set(result)
     assert "| writers | 3 |" in report["table"]
-    assert f"calibrated for {min(references, 2)} references" in report["table"]
+    assert f"calibrated for {min(reference_count, 2)} references" in report["table"]
 
 
 def test_online_collections_embed_from_cached_renderings(tiny_extractor, tmp_path, monkeypatch):

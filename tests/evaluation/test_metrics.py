@@ -35,7 +35,7 @@ def test_protocol_counts_trials_per_writer():
     records = [SignatureRecord(f"{w}{i}", w, True) for w in "ab" for i in range(7)]
     records += [SignatureRecord(f"af{i}", "a", False) for i in range(3)]
     embeddings = np.eye(len(records), dtype=np.float32)
-    scores = trial_scores(records, embeddings, references=5)
+    scores = trial_scores(records, embeddings, reference_count=5)
     assert len(scores.genuine) == 2 * 2  # 7 genuine - 5 references, two writers
     assert len(scores.skilled) == 3
     assert len(scores.random) == 7 + 7
@@ -103,7 +103,7 @@ def _two_writers() -> tuple[list[SignatureRecord], np.ndarray]:
 def test_decisions_come_from_the_matcher_with_its_policies():
     records, embeddings = _two_writers()
     matcher = Matcher(threshold=0.9)
-    scores = trial_scores(records, embeddings, references=5, matcher=matcher)
+    scores = trial_scores(records, embeddings, reference_count=5, matcher=matcher)
     assert scores.decided and scores.rule == "global"
     fixed = summarize(scores, threshold=0.9)
     decided = summarize(scores)
@@ -112,7 +112,7 @@ def test_decisions_come_from_the_matcher_with_its_policies():
     by_writer = trial_scores(
         records,
         embeddings,
-        references=5,
+        reference_count=5,
         matcher=matcher.with_policies(writer_rule=WriterThresholdRule(band=0.5)),
     )
     assert by_writer.rule == "writer"
@@ -123,14 +123,14 @@ def test_decisions_come_from_the_matcher_with_its_policies():
 def test_protocol_summary_reports_the_threshold_for_its_number_of_references():
     records, embeddings = _two_writers()
     calibration = {
-        "references": 5,
+        "reference_count": 5,
         "thresholds": {"1": {"threshold": 0.95}, "5": {"threshold": 0.9}},
     }
     summary, scores = protocol_summary(records, embeddings, Matcher(calibration=calibration), 1)
-    assert (summary["threshold"], summary["calibrated_references"]) == (0.95, 1)
+    assert (summary["threshold"], summary["calibrated_reference_count"]) == (0.95, 1)
     assert summary["frr_skilled_at_threshold"] == np.mean(np.array(scores.genuine) < 0.95)
     summary, _ = protocol_summary(records, embeddings, Matcher(calibration=calibration), 5)
-    assert summary["calibrated_references"] == 5
+    assert summary["calibrated_reference_count"] == 5
     assert {"far_skilled_writer_rule", "frr_writer_rule"} <= set(summary)  # cosine scoring
 
 
@@ -139,7 +139,7 @@ def test_protocol_keeps_each_writers_reference_spread():
     records = [SignatureRecord(f"{w}{i}", w, True) for w in "ab" for i in range(8)]
     embeddings = rng.normal(size=(len(records), 8)).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
-    scores = trial_scores(records, embeddings, references=5, seed=0)
+    scores = trial_scores(records, embeddings, reference_count=5, seed=0)
     assert len(scores.spreads["genuine"]) == len(scores.genuine) == 6
     assert len(set(scores.spreads["genuine"])) == 2  # one spread per writer
     mu, sigma = scores.spreads["genuine"][0]

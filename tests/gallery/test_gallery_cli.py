@@ -31,14 +31,14 @@ def test_gallery_commands(files, capsys, tmp_path):
     out = _json(
         capsys, ["gallery", "enroll", db, "alice", *paths[:3], "--metadata", '{"a": 1}', *preset]
     )
-    assert out == {"person_id": "alice", "added": 3, "references": 3}
+    assert out == {"person_id": "alice", "added": 3, "reference_count": 3}
     _json(capsys, ["gallery", "enroll", db, "bob", *paths[3:5], *preset])
     listed = _json(capsys, ["gallery", "list", db])
-    assert [(r["person_id"], r["references"]) for r in listed] == [("alice", 3), ("bob", 2)]
+    assert [(r["person_id"], r["reference_count"]) for r in listed] == [("alice", 3), ("bob", 2)]
     refs = _json(capsys, ["gallery", "list", db, "alice"])
     assert refs[0]["source"] == paths[0]
     verdict = _json(capsys, ["gallery", "verify", db, "alice", paths[0], *preset])
-    assert verdict["rule"] == "global" and verdict["references"] == 3
+    assert verdict["rule"] == "global" and verdict["reference_count"] == 3
     # The tiny pipeline's extractor carries no writer classifier: a clear error, exit 2.
     assert main(["gallery", "verify", db, "alice", paths[0], "--writer-classifier", *preset]) == 2
     assert "carries a writer classifier" in capsys.readouterr().err

@@ -106,8 +106,8 @@ seen, checks, problems, score = 0, 0, [], None
 while True:
     finished = os.path.exists(sys.argv[2])
     persons = gallery.persons()
-    if any(p.references != 4 for p in persons):
-        problems.append(f"partial person: {[(p.person_id, p.references) for p in persons]}")
+    if any(p.reference_count != 4 for p in persons):
+        problems.append(f"partial person: {[(p.person_id, p.reference_count) for p in persons]}")
     if len(persons) < seen:
         problems.append(f"persons went from {seen} to {len(persons)}")
     seen = len(persons)
@@ -117,7 +117,7 @@ while True:
             problems.append(f"identify gave {top}")
         result = gallery.verify("w00", first)  # w00 never changes: same answer every time
         score = result.score if score is None else score
-        if result.references != 4 or abs(result.score - score) > 1e-6:
+        if result.reference_count != 4 or abs(result.score - score) > 1e-6:
             problems.append(f"verify gave {result}")
     checks += 1
     if finished:

@@ -26,13 +26,13 @@ def test_enroll_verify_identify_remove(postgres_url, pixel_extractor, signatures
         g.enroll("bob", signatures[5:8])
         with pytest.raises(DuplicateReferenceError):
             g.enroll("bob", signatures[5:6])
-        assert [(p.person_id, p.references) for p in g.persons()] == [("alice", 5), ("bob", 3)]
+        assert [(p.person_id, p.reference_count) for p in g.persons()] == [("alice", 5), ("bob", 3)]
         ref = g.references("alice")[0]
         assert ref.source_document == "a.pdf" and ref.extractor_id == pixel_extractor.fingerprint()
         np.testing.assert_array_equal(ref.crop(), signatures[0])
         assert g.identify(signatures[6], k=2)[0].person_id == "bob"
         result = g.verify("alice", signatures[1])
-        assert result.rule == "writer" and result.references == 5
+        assert result.rule == "writer" and result.reference_count == 5
         table = {"alice": pixel_extractor.embed(signatures[:5])}
         expected = sv.Matcher(0.8).score(pixel_extractor.embed(signatures[1]), table["alice"])
         assert result.score == pytest.approx(expected, abs=1e-5)

@@ -32,7 +32,7 @@ def test_enroll_stores_provenance_and_crops(tmp_path, tiny_extractor, scribbles)
         )
         assert added == 2
         (person,) = gallery.persons()
-        assert (person.person_id, person.metadata, person.references) == (
+        assert (person.person_id, person.metadata, person.reference_count) == (
             "alice",
             {"dept": "sales"},
             2,
@@ -54,7 +54,7 @@ def test_verify_uses_all_references_and_calibrated_threshold(gallery, signatures
     result = gallery.verify("alice", signatures[0])
     refs = gallery.extractor.embed(signatures[:3])
     expected = sv.Matcher(0.8).score(gallery.extractor.embed(signatures[0]), refs)
-    assert result.rule == "global" and result.threshold == 0.8 and result.references == 3
+    assert result.rule == "global" and result.threshold == 0.8 and result.reference_count == 3
     assert result.score == pytest.approx(expected, abs=1e-6)
     assert not gallery.verify("alice", signatures[10]).accepted
 
@@ -96,28 +96,29 @@ class CheckingPixelExtractor(PixelExtractor):
         return super().embed(images, batch_size)
 
 
-@pytest.mark.parametrize("references", [1, 5, 10])
-def test_gallery_and_verifier_decide_alike(tmp_path, signatures, references):
+@pytest.mark.parametrize("reference_count", [1, 5, 10])
+def test_gallery_and_verifier_decide_alike(tmp_path, signatures, reference_count):
     extractor = CheckingPixelExtractor(background=signatures[20:40])
     extractor.calibration = {
         "threshold": 0.2,
-        "references": 5,
+        "reference_count": 5,
         "score_rule": {"name": "distance_ratio", "cohort_size": 3, "cohort_weight": 1.0},
         "thresholds": {str(n): {"threshold": t} for n, t in ((1, 0.5), (5, 0.2), (10, 0.1))},
     }
-    alice = person_signatures(signatures[0], references + 1)
+    alice = person_signatures(signatures[0], reference_count + 1)
     queries = [alice[-1], signatures[1], signatures[2], alice[0]]
     verifier = sv.SignatureVerifier(extractor)
     with sv.SignatureGallery(tmp_path / "people.db", extractor=extractor) as gallery:
-        gallery.enroll("alice", alice[:references])
+        gallery.enroll("alice", alice[:reference_count])
         decisions = []
         for query in queries:
             stored = gallery.verify("alice", query)
-            direct = verifier.verify(query, alice[:references])
+            direct = verifier.verify(query, alice[:reference_count])
             assert stored.accepted == direct.accepted
             assert stored.score == pytest.approx(direct.score, abs=1e-5)
             assert stored.threshold == direct.threshold
-            assert stored.calibrated_references == direct.calibrated_references == references
+            assert stored.calibrated_reference_count == direct.calibrated_reference_count
+            assert direct.calibrated_reference_count == reference_count
             assert stored.rule == direct.rule == "global"
             decisions.append(direct.accepted)
     assert True in decisions and False in decisions  # the decisions are not all the same
@@ -206,7 +207,7 @@ def test_duplicates_are_refused_whole_batch(gallery, signatures):
         gallery.enroll("alice", [signatures[5], signatures[1]])
     with pytest.raises(DuplicateReferenceError, match="images 1 and 2 are the same"):
         gallery.enroll("alice", [signatures[6], signatures[6]])
-    assert gallery.persons()[0].references == 2
+    assert gallery.persons()[0].reference_count == 2
     gallery.enroll("bob", signatures[:1])  # the same image for another person is allowed
 
 
@@ -350,7 +351,7 @@ def test_writer_classifier_judges_persons_with_enough_references(tmp_path, signa
         gallery.enroll("bob", signatures[3:8])
         gallery.enroll("cy", signatures[8:11])
         own = gallery.verify("alice", alice[5])
-        assert own.rule == "classifier" and own.references == 5 and own.threshold == 0.0
+        assert own.rule == "classifier" and own.reference_count == 5 and own.threshold == 0.0
         assert own.accepted and own.score > 0
         other = gallery.verify("alice", signatures[4])  # bob's, enrolled: a training negative
         assert other.rule == "classifier" and not other.accepted

@@ -16,8 +16,8 @@ def verifier(tiny_extractor):
 def test_verify_returns_a_decision_with_the_extractor_threshold(verifier, scribbles):
     result = verifier.verify(scribbles[0], scribbles[1:4])
     assert isinstance(result, sv.Verification)
-    assert result.threshold == 0.5 and result.references == 3
-    assert result.calibrated_references == 3  # what the test calibration was made for
+    assert result.threshold == 0.5 and result.reference_count == 3
+    assert result.calibrated_reference_count == 3  # what the test calibration was made for
     assert result.accepted == (result.score >= 0.5)
     with pytest.warns(UserWarning, match="calibrated for 3 references and is applied to 1"):
         assert verifier.verify(scribbles[0], [scribbles[0]]).score == pytest.approx(1, abs=1e-5)
@@ -55,7 +55,7 @@ def test_pipeline_preset_round_trip(verifier, scribbles, tmp_path):
 def test_pipeline_keeps_per_count_thresholds_and_a_hand_set_threshold(tiny_extractor, tmp_path):
     calibration = {
         "threshold": 0.6,
-        "references": 5,
+        "reference_count": 5,
         "thresholds": {"1": {"threshold": 0.9}, "5": {"threshold": 0.6}},
     }
     extractor = sv.SignatureExtractor(

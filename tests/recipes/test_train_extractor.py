@@ -34,7 +34,14 @@ def test_killed_run_resumes_and_saves_a_calibrated_preset(shared_data, tmp_path)
     )
     assert f"Resuming from epoch {killed_at}" in log
     extractor = sv.SignatureExtractor.from_preset(output)
-    assert set(extractor.calibration) >= {"threshold", "rule", "references", "far", "frr", "split"}
+    assert set(extractor.calibration) >= {
+        "threshold",
+        "rule",
+        "reference_count",
+        "far",
+        "frr",
+        "split",
+    }
     metrics = json.loads((output / "metrics.json").read_text())
     assert metrics["command"].startswith("signver-keras evaluate verification")
     assert "| data |" in (output / "README.md").read_text()

@@ -35,7 +35,7 @@ class SignatureExtractor(SignverTask):
         backbone: a `SignatureExtractorBackbone`.
         preprocessor: a `SignatureExtractorPreprocessor` or None.
         calibration: dict or None. Decision threshold and its provenance, e.g.
-            `{"threshold": 0.62, "rule": "eer", "references": 5, "data": "...",
+            `{"threshold": 0.62, "rule": "eer", "reference_count": 5, "data": "...",
             "far": 0.04, "frr": 0.05}`. Written by the training recipe. Its
             optional "writer_classifier" entry calibrates `writer_classifier()`.
 

@@ -7,7 +7,7 @@ A decision has three parts, all held here:
   references; `"distance_ratio"` compares the query's distance to the
   references with the person's typical distance, so the same threshold holds
   on collections whose similarities sit at different levels;
-- the **threshold for the number of references** (`ThresholdsByReferences`):
+- the **threshold for the number of references** (`ThresholdsByReferenceCount`):
   a check against one reference is decided by a threshold calibrated for one
   reference, not by one made for five;
 - optional **writer-dependent policies**: `WriterThresholdRule` (a threshold
@@ -43,8 +43,8 @@ MIN_DISTANCE = 1e-4
 class Verification:
     """The outcome of one verification: `accepted` is `score >= threshold`.
 
-    `references` is how many references the query was compared with;
-    `calibrated_references` the number of references the threshold was
+    `reference_count` is how many references the query was compared with;
+    `calibrated_reference_count` the number of references the threshold was
     calibrated for (None: a threshold set by hand); `rule` the policy that
     decided: "global" (the calibrated threshold), "writer"
     (`WriterThresholdRule`) or "classifier" (`WriterClassifier`, whose
@@ -54,8 +54,8 @@ class Verification:
     accepted: bool
     score: float
     threshold: float
-    references: int = 0
-    calibrated_references: int | None = None
+    reference_count: int = 0
+    calibrated_reference_count: int | None = None
     rule: str = "global"
 
 
@@ -65,8 +65,8 @@ class Decisions:
 
     scores: np.ndarray
     thresholds: np.ndarray
-    references: int
-    calibrated_references: int | None
+    reference_count: int
+    calibrated_reference_count: int | None
     rule: str
 
     @property
@@ -210,8 +210,25 @@ def _outside_this_module() -> int:
     return level
 
 
+#: Reference-count keys of preset JSON (calibration, metrics) and their names in presets and
+#: galleries saved by earlier versions, which must still load.
+_EARLIER_KEY_NAMES = {
+    "reference_count": "references",
+    "calibrated_reference_count": "calibrated_references",
+}
+
+
+def stored_reference_count(entry: Mapping[str, Any], key: str = "reference_count") -> int | None:
+    """The reference count stored under `key` in a calibration or metrics entry (None: absent).
+
+    Accepts the key's earlier name (`_EARLIER_KEY_NAMES`), so old presets keep loading.
+    """
+    value = entry.get(key, entry.get(_EARLIER_KEY_NAMES[key]))
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True)
-class ThresholdsByReferences:
+class ThresholdsByReferenceCount:
     """Decision thresholds per number of references.
 
     `pick(n)` takes the threshold of the largest calibrated count at or below
@@ -226,7 +243,7 @@ class ThresholdsByReferences:
 
     def __post_init__(self):
         if not self.thresholds:
-            raise ValueError("ThresholdsByReferences needs at least one threshold.")
+            raise ValueError("ThresholdsByReferenceCount needs at least one threshold.")
         for count, value in self.thresholds.items():
             if int(count) < 1 or not np.isfinite(value):
                 raise ValueError(
@@ -235,8 +252,13 @@ class ThresholdsByReferences:
                 )
 
     @classmethod
-    def from_calibration(cls, entry: Mapping[str, Any]) -> ThresholdsByReferences:
-        """From a calibration entry: its `thresholds` per count, else its single `threshold`."""
+    def from_calibration(
+        cls, entry: Mapping[str, Any], default_count: int = 5
+    ) -> ThresholdsByReferenceCount:
+        """From a calibration entry: its `thresholds` per count, else its single `threshold`.
+
+        The single threshold holds for the entry's `reference_count`, else `default_count`.
+        """
         if entry.get("thresholds"):
             return cls({int(n): float(v["threshold"]) for n, v in entry["thresholds"].items()})
         if "threshold" not in entry:
@@ -244,19 +266,19 @@ class ThresholdsByReferences:
                 "A calibration needs 'thresholds' (per number of references) or 'threshold'; "
                 f"received keys {sorted(entry)}."
             )
-        count = int(entry.get("references") or 5)
+        count = stored_reference_count(entry) or default_count
         return cls({count: float(entry["threshold"])}, single=True)
 
-    def pick(self, references: int) -> tuple[float, int]:
-        """(threshold, the count it was calibrated for) for a person with `references`."""
+    def pick(self, reference_count: int) -> tuple[float, int]:
+        """(threshold, the count it was calibrated for) for a person with `reference_count`."""
         counts = sorted(int(n) for n in self.thresholds)
-        at_or_below = [n for n in counts if n <= references]
+        at_or_below = [n for n in counts if n <= reference_count]
         count = at_or_below[-1] if at_or_below else counts[0]
-        if self.single and count != references:
+        if self.single and count != reference_count:
             warnings.warn(
                 f"The threshold was calibrated for {count} references and is applied to "
-                f"{references}: re-calibrate the preset (python -m recipes.calibrate_extractor) "
-                "for per-number-of-references thresholds.",
+                f"{reference_count}: re-calibrate the preset (python -m "
+                "recipes.calibrate_extractor) for per-number-of-references thresholds.",
                 stacklevel=_outside_this_module(),
             )
         return float(self.thresholds[count]), count
@@ -282,8 +304,8 @@ class WriterThresholdRule:
     z: float = 2.0
     band: float = 0.1
 
-    def applies(self, references: int) -> bool:
-        return references >= max(self.min_references, 3)
+    def applies(self, reference_count: int) -> bool:
+        return reference_count >= max(self.min_references, 3)
 
     def threshold(self, mu, sigma, calibrated: float):
         """The writer's threshold; `mu` and `sigma` may be floats or arrays (one per trial)."""
@@ -305,7 +327,7 @@ class Matcher:
 
     The score follows the calibration's `ScoreRule` (`"mean_cosine"` for
     presets calibrated before score rules); the threshold is the one
-    calibrated for the number of references given (`ThresholdsByReferences`).
+    calibrated for the number of references given (`ThresholdsByReferenceCount`).
     Accept when `score >= threshold`. Optional policies, each from a number of
     references on: `writer_classifier` (the person's own SVM; it then gives
     the score and its own calibrated threshold) and `writer_rule` (a
@@ -331,7 +353,7 @@ class Matcher:
     matcher = sv.Matcher.from_extractor(extractor)
     refs = extractor.embed(["ref1.png", "ref2.png", "ref3.png"])
     result = matcher.verify(extractor.embed("query.png"), refs)
-    result.accepted, result.score, result.threshold, result.calibrated_references
+    result.accepted, result.score, result.threshold, result.calibrated_reference_count
     ```
     """
 
@@ -352,7 +374,7 @@ class Matcher:
         self.score_rule = ScoreRule.from_config(self.calibration.get("score_rule"))
         self.fixed_threshold = None if threshold is None else float(threshold)
         if self.fixed_threshold is None:
-            self.thresholds = ThresholdsByReferences.from_calibration(self.calibration)
+            self.thresholds = ThresholdsByReferenceCount.from_calibration(self.calibration)
         else:
             self.thresholds = None
         self.background = None if background is None else np.asarray(background, np.float32)
@@ -379,12 +401,12 @@ class Matcher:
         if writer_classifier is not None:
             entry = self.calibration.get("writer_classifier")
             self.classifier_thresholds = (
-                ThresholdsByReferences.from_calibration(
-                    {"references": writer_classifier.min_references, **entry}
+                ThresholdsByReferenceCount.from_calibration(
+                    entry, default_count=writer_classifier.min_references
                 )
                 if entry
                 # A classifier built by hand: its own threshold, whatever the count.
-                else ThresholdsByReferences(
+                else ThresholdsByReferenceCount(
                     {writer_classifier.min_references: writer_classifier.threshold}
                 )
             )
@@ -489,13 +511,13 @@ class Matcher:
     @property
     def threshold(self) -> float:
         """The threshold for the calibration's own number of references (or the fixed one)."""
-        return self.threshold_for(int(self.calibration.get("references") or 5))[0]
+        return self.threshold_for(stored_reference_count(self.calibration) or 5)[0]
 
-    def threshold_for(self, references: int) -> tuple[float, int | None]:
-        """(threshold, calibrated count) for a person with `references` references."""
+    def threshold_for(self, reference_count: int) -> tuple[float, int | None]:
+        """(threshold, calibrated count) for a person with `reference_count` references."""
         if self.fixed_threshold is not None:
             return self.fixed_threshold, None
-        return self.thresholds.pick(references)
+        return self.thresholds.pick(reference_count)
 
     # --- scores and decisions -------------------------------------------------------
     def scores(self, queries: np.ndarray, references: np.ndarray) -> np.ndarray:
@@ -564,8 +586,8 @@ class Matcher:
             accepted=bool(decided.accepted[0]),
             score=float(decided.scores[0]),
             threshold=float(decided.thresholds[0]),
-            references=decided.references,
-            calibrated_references=decided.calibrated_references,
+            reference_count=decided.reference_count,
+            calibrated_reference_count=decided.calibrated_reference_count,
             rule=decided.rule,
         )
 

@@ -53,8 +53,8 @@ class WriterClassifier:
     c: float = 1.0
     min_references: int = 5
 
-    def applies(self, references: int) -> bool:
-        return references >= max(self.min_references, 2)
+    def applies(self, reference_count: int) -> bool:
+        return reference_count >= max(self.min_references, 2)
 
     def fit(
         self, references: np.ndarray, negatives: np.ndarray
