@@ -11,6 +11,7 @@ detector that handwriting is not a signature by itself.
 Each filled page is written by one `handwriting.Hand` (one person, one pen).
 The layouts draw on the page under construction of `synthetic_documents`;
 use them through `generate_page(seed, layout="filled_cheque" | "filled_form")`.
+`draw_cheque` draws every cheque, also those of the business `cheque` layout.
 
 Example:
 ```python
@@ -176,7 +177,18 @@ def _start_filling(page: PageLayout) -> None:
 # --- cheques -----------------------------------------------------------------------------------
 
 
-def _cheque_at(page: PageLayout, box: tuple[int, int, int, int]) -> None:
+def draw_cheque(
+    page: PageLayout, box: tuple[int, int, int, int], filled_by_hand: bool = True
+) -> None:
+    """A personal cheque in `box` (xyxy pixels), signed on its signature line.
+
+    Printed: the payer's name and address, the cheque number, date, payee,
+    amount and memo fields, the bank, the signature line and the MICR line.
+    `filled_by_hand` (the `filled_cheque` layout; needs `page.hand`): the payer
+    writes the date, payee, amount in digits and in words and a memo.
+    Otherwise (the business `cheque` layout) only the date and a payee note
+    are handwritten; the other fields stay blank.
+    """
     rng = page.rng
     x1, y1, x2, y2 = box
     width, height = x2 - x1, y2 - y1
@@ -200,7 +212,9 @@ def _cheque_at(page: PageLayout, box: tuple[int, int, int, int]) -> None:
         int(unit * 1.3),
         page.print_fill,
     )
-    if rng.random() < 0.9:
+    if not filled_by_hand:
+        page.date_at(field[0] + page.px(6), field[3] - page.px(4), field[2] - field[0] - page.px(8))
+    elif rng.random() < 0.9:
         write_date(page, field)
     field = E.draw_form_field(
         page.draw,
@@ -213,9 +227,15 @@ def _cheque_at(page: PageLayout, box: tuple[int, int, int, int]) -> None:
         int(unit * 1.4),
         page.print_fill,
     )
-    payee = E.random_name(rng) if rng.random() < 0.7 else E.random_company(rng)
-    write_field(page, field, payee)
-    amount = _amount(rng)
+    if filled_by_hand:
+        payee = E.random_name(rng) if rng.random() < 0.7 else E.random_company(rng)
+        write_field(page, field, payee)
+        amount = _amount(rng)  # drawn here, so each seed still gives the same cheque
+    else:
+        note = E.handwritten_note(rng, int(unit * 1.1))
+        if note.shape[1] < field[2] - field[0]:
+            x, y = field[0] + page.px(10), field[3] - note.shape[0] - page.px(4)
+            page.overlay(note, x, y, page.ink_darkness())
     amount_box = (
         x2 - int(width * 0.22),
         y1 + int(unit * 2.7),
@@ -224,12 +244,17 @@ def _cheque_at(page: PageLayout, box: tuple[int, int, int, int]) -> None:
     )
     page.draw.rectangle(amount_box, outline=page.print_fill, width=1)
     page.text(amount_box[0] - int(unit * 0.5), amount_box[1] + int(unit * 0.25), "$", small)
-    write_field(page, amount_box, _money(amount, rng), (amount_box[3] - amount_box[1]) * 0.3)
+    if filled_by_hand:
+        write_field(page, amount_box, _money(amount, rng), (amount_box[3] - amount_box[1]) * 0.3)
     line_y = y1 + int(unit * 5.4)
     E.draw_rule(page.draw, x1 + int(unit * 0.4), x2 - int(unit * 2.4), line_y, 1, page.print_fill)
     page.text(x2 - int(unit * 2.2), line_y - int(unit * 0.55), "DOLLARS", small)
     words_box = (x1 + int(unit * 0.4), line_y - int(unit * 1.3), x2 - int(unit * 2.5), line_y)
-    if write_field(page, words_box, amount_in_words(amount), unit * 0.36) and rng.random() < 0.6:
+    if (
+        filled_by_hand
+        and write_field(page, words_box, amount_in_words(amount), unit * 0.36)
+        and rng.random() < 0.6
+    ):
         end = page.overlays[-1][1] + page.overlays[-1][0].shape[1]
         _pen_line(page, end + page.px(4), words_box[2], line_y - int(unit * 0.3))
     page.text(x1 + int(unit * 0.4), y1 + int(unit * 6.0), E.random_company(rng).upper(), small)
@@ -244,7 +269,7 @@ def _cheque_at(page: PageLayout, box: tuple[int, int, int, int]) -> None:
         int(unit * 1.3),
         page.print_fill,
     )
-    if rng.random() < 0.7:
+    if filled_by_hand and rng.random() < 0.7:
         memo = str(rng.choice(_MEMOS))
         memo += f" {rng.integers(100, 9999)}" if rng.random() < 0.4 else f" {rng.choice(_MONTHS)}"
         write_field(page, field, memo)
@@ -269,7 +294,7 @@ def filled_cheque(page: PageLayout) -> None:
     _start_filling(page)
     if page.width > 1.5 * page.height:
         pad = int(min(page.width, page.height) * rng.uniform(0.02, 0.06))
-        _cheque_at(page, (pad, pad, page.width - pad, page.height - pad))
+        draw_cheque(page, (pad, pad, page.width - pad, page.height - pad))
         return
     m = page.margin
     width = page.width - 2 * m
@@ -278,7 +303,7 @@ def filled_cheque(page: PageLayout) -> None:
     for _ in range(1 if rng.random() < 0.6 else 2):
         if y + height > page.height - m:
             break
-        _cheque_at(page, (m, y, m + width, y + height))
+        draw_cheque(page, (m, y, m + width, y + height))
         y += height + page.px(rng.uniform(30, 70))
     if y < page.height - page.px(220):  # the stub or the remittance advice below
         small = page.font("sans", page.px(11))

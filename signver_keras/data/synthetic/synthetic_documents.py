@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 from signver_keras.data.collections.detection_formats import DetectionRecord, write_coco, write_yolo
 from signver_keras.data.synthetic import degradations as D
 from signver_keras.data.synthetic import page_elements as E
-from signver_keras.data.synthetic.filled_documents import FILLED_LAYOUTS
+from signver_keras.data.synthetic.filled_documents import FILLED_LAYOUTS, draw_cheque
 from signver_keras.data.synthetic.filled_documents import (
     LAYOUT_FUNCTIONS as FILLED_LAYOUT_FUNCTIONS,
 )
@@ -569,100 +569,15 @@ def _form(page: PageLayout) -> None:
 
 
 def _cheque(page: PageLayout) -> None:
+    """One or two cheques (date, payee note and signature by hand) above a remittance note."""
     rng, m = page.rng, page.margin
     count = 2 if rng.random() < 0.4 else 1
     cheque_width = page.width - 2 * m
     cheque_height = int(cheque_width / rng.uniform(2.2, 2.6))
     y = page.px(rng.uniform(40, 120))
-    small = page.font("sans", page.px(rng.uniform(9, 12)))
     for _ in range(count):
-        x1, y1, x2, y2 = m, y, m + cheque_width, y + cheque_height
-        page.draw.rectangle(
-            (x1, y1, x2, y2), outline=page.print_fill, width=int(rng.integers(1, 3))
-        )
-        if rng.random() < 0.5:  # a faint security pattern behind the fields
-            for k in range(0, cheque_width, page.px(6)):
-                page.draw.line([(x1 + k, y1), (x1 + k + cheque_height // 3, y2)], fill=235, width=1)
-        unit = cheque_height / 10
-        page.text(
-            x1 + page.px(15),
-            y1 + int(unit * 0.5),
-            E.random_company(rng),
-            page.font("bold", unit * 0.9),
-        )
-        page.text(x2 - page.px(90), y1 + int(unit * 0.5), f"No. {rng.integers(100, 9999)}", small)
-        field = E.draw_form_field(
-            page.draw,
-            x2 - int(cheque_width * 0.35),
-            y1 + int(unit * 2),
-            int(cheque_width * 0.3),
-            "Date",
-            small,
-            "underline",
-            int(unit * 1.5),
-            page.print_fill,
-        )
-        page.date_at(field[0] + page.px(6), field[3] - page.px(4), field[2] - field[0] - page.px(8))
-        field = E.draw_form_field(
-            page.draw,
-            x1 + page.px(15),
-            y1 + int(unit * 3.6),
-            int(cheque_width * 0.68),
-            "PAY TO THE ORDER OF",
-            small,
-            "underline",
-            int(unit * 1.5),
-            page.print_fill,
-        )
-        payee = E.handwritten_note(rng, int(unit * 1.1))
-        if payee.shape[1] < field[2] - field[0]:
-            page.overlay(
-                payee,
-                field[0] + page.px(10),
-                field[3] - payee.shape[0] - page.px(4),
-                page.ink_darkness(),
-            )
-        amount_box = (
-            x2 - int(cheque_width * 0.24),
-            y1 + int(unit * 3.3),
-            x2 - page.px(15),
-            y1 + int(unit * 4.7),
-        )
-        page.draw.rectangle(amount_box, outline=page.print_fill, width=1)
-        page.text(amount_box[0] - page.px(14), amount_box[1] + page.px(2), "$", small)
-        E.draw_rule(
-            page.draw, x1 + page.px(15), x2 - page.px(90), y1 + int(unit * 6.1), 1, page.print_fill
-        )
-        page.text(x2 - page.px(80), y1 + int(unit * 5.5), "DOLLARS", small)
-        field = E.draw_form_field(
-            page.draw,
-            x1 + page.px(15),
-            y1 + int(unit * 7.1),
-            int(cheque_width * 0.4),
-            "MEMO",
-            small,
-            "underline",
-            int(unit * 1.5),
-            page.print_fill,
-        )
-        sig_x = x2 - int(cheque_width * 0.42)
-        sig_line = y1 + int(unit * 8.0)
-        E.draw_rule(page.draw, sig_x, x2 - page.px(15), sig_line, 1, page.print_fill)
-        page.sign_on_line(
-            sig_x,
-            sig_line,
-            int(cheque_width * 0.4) - page.px(15),
-            int(unit * rng.uniform(1.6, 2.6)),
-        )
-        micr = page.font("mono", unit * 0.8)
-        page.text(
-            x1 + page.px(40),
-            y1 + int(unit * 8.7),
-            f"|:{rng.integers(10**8, 10**9)}|: {rng.integers(10**9, 10**10)}||' "
-            f"{rng.integers(1000, 9999)}",
-            micr,
-        )
-        y = y2 + page.px(rng.uniform(30, 80))
+        draw_cheque(page, (m, y, m + cheque_width, y + cheque_height), filled_by_hand=False)
+        y += cheque_height + page.px(rng.uniform(30, 80))
     if y < page.height - page.px(200):  # a remittance note under the cheque(s)
         page.paragraph(m, y + page.px(20), page.width - 2 * m, int(rng.integers(3, 9)))
     if rng.random() < 0.3:
