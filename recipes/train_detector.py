@@ -6,28 +6,26 @@
     python -m recipes.train_detector --from-preset signver_detector_base \\
         --data yolo:my_pages/train --output my_detector
 
-Data: synthetic pages for all four classes (cached letterboxed outside the
-repo; real signature crops of the *training* writers of sigcomp2011_dutch may
-be pasted in): ordinary scanned business pages, phone photos
-(`photo_simulation`), cheques and forms filled in by hand (unlabelled
-handwriting as hard negatives) and 300-dpi A4 scans signed in pencil, faint,
-thin or grey ink. Real pages: every page of `data.real_train`
-(tobacco800_signatures_train) plus tobacco800_signatures_valid minus a fixed
-20 % hold-out chosen by file-name hash, which is never trained on and is what
-the reported numbers use, and minus another 10 % (a second hash) on which the
-epoch and the default score threshold (the lowest reaching
-`threshold.precision` on signatures) are chosen. Real pages are labelled for
-signatures only but show unlabelled dates and initials: their heatmap loss
-for the other classes is masked out (a per-page class mask in the targets).
+Data (`signver_keras.data.training.detector_pages`): synthetic pages for all
+four classes (cached letterboxed outside the repo; real signature crops of the
+*training* writers of sigcomp2011_dutch may be pasted in): ordinary scanned
+business pages, phone photos (`photo_simulation`), cheques and forms filled in
+by hand (unlabelled handwriting as hard negatives) and 300-dpi A4 scans signed
+in pencil, faint, thin or grey ink. Real pages: every page of
+`data.real_train` (tobacco800_signatures_train) plus
+tobacco800_signatures_valid minus a fixed 20 % hold-out chosen by file-name
+hash, which is never trained on and is what the reported numbers use, and
+minus another 10 % (a second hash) on which the epoch and the default score
+threshold (the lowest reaching `threshold.precision` on signatures) are
+chosen. Real pages are labelled for signatures only but show unlabelled dates
+and initials: their heatmap loss for the other classes is masked out (a
+per-page class mask in the targets).
 The TensorFlow backend is about 3x faster than JAX on CPU here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import multiprocessing
 import os
 import shutil
 import sys
@@ -38,7 +36,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image, ImageFilter  # noqa: E402
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import (  # noqa: E402
@@ -52,312 +49,38 @@ from recipes.common import (  # noqa: E402
     save_best,
 )
 from signver_keras.data.collections.detection_data import (  # noqa: E402
-    A4_300DPI,
-    CHEQUE_PHOTO,
     SYNTHETIC_EVAL_SEED,
     SYNTHETIC_LAYOUTS,
-    DetectionPage,
     load_detection_data,
     split_pages,
 )
 from signver_keras.data.paths import data_root  # noqa: E402
-from signver_keras.data.synthetic.handwriting import INK_STYLES  # noqa: E402
-from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES, generate_page  # noqa: E402
+from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES  # noqa: E402
+from signver_keras.data.training.detector_pages import (  # noqa: E402
+    DetectorBatches,
+    PageSet,
+    real_pages,
+    signature_pool,
+    synthetic_pages,
+)
 from signver_keras.evaluation.detection import (  # noqa: E402
     detection_metrics,
     threshold_for_precision,
 )
-from signver_keras.images import load_image  # noqa: E402
 from signver_keras.models.detector.signature_detector_decoder import (  # noqa: E402
     decode_predictions,
 )
 from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
-    MAX_MIN_FACTOR,
     SignatureDetectorPreprocessor,
 )
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
-from signver_keras.utils.atomic import (  # noqa: E402
-    atomic_folder,
-    atomic_path,
-    atomic_write_text,
-)
+from signver_keras.utils.atomic import atomic_folder  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
 VALIDATION_SEED = SYNTHETIC_EVAL_SEED + 500_000
-#: Kinds of synthetic training pages (`data.synthetic_kinds`) and the seed block of each.
-SYNTHETIC_KINDS = ("synthetic", "photo", "filled", "hires")
+#: The seed block of each kind of synthetic page (`data.synthetic_kinds`, `SYNTHETIC_KINDS`).
 _KIND_SEED_OFFSET = {"synthetic": 0, "photo": 100_000, "filled": 200_000, "hires": 300_000}
-
-
-# --- cached, letterboxed pages -------------------------------------------------------------------
-
-
-class PageSet:
-    """Letterboxed pages as uint8 ink (N, S, S), boxes in network pixels, per-page class masks."""
-
-    def __init__(self, images: np.ndarray, boxes: list, labels: list, masks: np.ndarray):
-        self.images, self.boxes, self.labels, self.masks = images, boxes, labels, masks
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def save(self, path: Path) -> None:
-        with atomic_path(path.with_suffix(".npy")) as partial:
-            np.save(partial, self.images)
-        meta = {
-            "boxes": [b.tolist() for b in self.boxes],
-            "labels": [lab.tolist() for lab in self.labels],
-            "masks": self.masks.tolist(),
-        }
-        atomic_write_text(path.with_suffix(".json"), json.dumps(meta))
-
-    @classmethod
-    def load(cls, path: Path) -> PageSet | None:
-        if not (path.with_suffix(".npy").exists() and path.with_suffix(".json").exists()):
-            return None
-        meta = json.loads(path.with_suffix(".json").read_text())
-        return cls(
-            np.load(path.with_suffix(".npy"), mmap_mode="r"),
-            [np.asarray(b, np.float32).reshape(-1, 4) for b in meta["boxes"]],
-            [np.asarray(lab, np.int32) for lab in meta["labels"]],
-            np.asarray(meta["masks"], np.float32),
-        )
-
-
-def _letterboxed(gray: np.ndarray, boxes: np.ndarray, preprocessor: SignatureDetectorPreprocessor):
-    ink, transform = preprocessor.letterbox_page(gray)
-    net_boxes = SignatureDetectorPreprocessor.letterbox_boxes(boxes, transform)
-    return np.round(ink * 255).astype(np.uint8), net_boxes
-
-
-_POOL: list[np.ndarray] = []
-
-
-def _init_worker(pool: list[np.ndarray]) -> None:
-    global _POOL
-    _POOL = pool
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-
-def kind_page(kind: str, seed: int, page_size: tuple[int, int], pool: list[np.ndarray]):
-    """One synthetic training page of a kind (`SYNTHETIC_KINDS`): a `SyntheticPage`."""
-    if kind == "synthetic":
-        return generate_page(seed, page_size, signature_pool=pool)
-    if kind == "photo":
-        return generate_page(seed, page_size, signature_pool=pool, photographed=True)
-    if kind == "filled":  # cheque photos, cheques and forms, filled in by hand
-        if seed % 4 == 0:
-            return generate_page(seed, CHEQUE_PHOTO, pool, "filled_cheque", photographed=True)
-        layout = "filled_cheque" if seed % 4 == 1 else "filled_form"
-        return generate_page(seed, page_size, pool, layout, photographed=seed % 4 == 3)
-    if kind == "hires":
-        return generate_page(seed, A4_300DPI, photographed=False, ink_styles=INK_STYLES)
-    raise ValueError(f"kind should be one of {SYNTHETIC_KINDS}; received {kind!r}.")
-
-
-def _synthetic_page(job: tuple):
-    seed, preprocessor_config, page_size, use_pool, kind = job
-    preprocessor = SignatureDetectorPreprocessor.from_config(preprocessor_config)
-    page = kind_page(kind, seed, page_size, _POOL if use_pool else [])
-    # Photographed pages are RGB: gray them as `detect` does (`load_image`).
-    image, boxes = _letterboxed(load_image(page.image), page.boxes, preprocessor)
-    return image, boxes, page.labels
-
-
-def synthetic_pages(
-    seeds: list[int],
-    preprocessor: SignatureDetectorPreprocessor,
-    page_size: tuple[int, int],
-    pool: list[np.ndarray],
-    pool_fraction: float,
-    workers: int,
-    tag: str,
-    kind: str = "synthetic",
-) -> PageSet:
-    """Generates (or loads from the cache) letterboxed synthetic pages of one kind."""
-    pool_key = hashlib.sha256(b"".join(p.tobytes()[:4096] for p in pool)).hexdigest()[:8]
-    inputs = _input_key(preprocessor)
-    key = hashlib.sha256(
-        json.dumps([seeds, inputs, page_size, pool_key, len(pool), pool_fraction, kind]).encode()
-    ).hexdigest()[:16]
-    path = CACHE_DIR / f"detector_{tag}_{key}"
-    cached = PageSet.load(path)
-    if cached is not None:
-        print(f"{tag}: {len(cached)} synthetic pages from {path}.npy")
-        return cached
-    # The pool is used on a fixed, seed-defined share of pages; the rest get synthetic signatures.
-    config = preprocessor.get_config()
-    jobs = [
-        (
-            seed,
-            config,
-            tuple(page_size),
-            bool(pool) and (seed * 2654435761) % 1000 < 1000 * pool_fraction,
-            kind,
-        )
-        for seed in seeds
-    ]
-    start = time.monotonic()
-    results = []
-    context = multiprocessing.get_context("fork")
-    with context.Pool(max(1, min(2, workers)), _init_worker, (pool,)) as processes:
-        for index, result in enumerate(processes.imap(_synthetic_page, jobs, chunksize=8)):
-            results.append(result)
-            if (index + 1) % 200 == 0 or index + 1 == len(jobs):
-                rate = (index + 1) / (time.monotonic() - start)
-                print(f"{tag}: generated {index + 1}/{len(jobs)} pages ({rate:.1f} pages/s)")
-                sys.stdout.flush()
-    size = preprocessor.letterbox_size
-    pages = PageSet(
-        np.stack([r[0] for r in results]) if results else np.zeros((0, size, size), np.uint8),
-        [r[1] for r in results],
-        [r[2] for r in results],
-        np.ones((len(results), len(CLASS_NAMES)), np.float32),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pages.save(path)
-    return PageSet.load(path)
-
-
-def _input_key(preprocessor: SignatureDetectorPreprocessor) -> list:
-    # Caches made before the preprocessing options keep their keys (bilinear, global).
-    options = [preprocessor.downscale, preprocessor.normalize]
-    size = preprocessor.letterbox_size
-    if preprocessor.downscale == "min":  # keys of pages pooled before the cap differ
-        options.append(MAX_MIN_FACTOR)
-    return size if options == ["bilinear", "global"] else [size, *options]
-
-
-def real_pages(
-    pages: list[DetectionPage],
-    preprocessor: SignatureDetectorPreprocessor,
-    class_mask: list[float],
-    tag: str,
-) -> PageSet:
-    """Letterboxes real pages (cached outside the repo); `class_mask` says which are labelled."""
-    key = hashlib.sha256(
-        json.dumps([[str(p.image) for p in pages], _input_key(preprocessor), class_mask]).encode()
-    ).hexdigest()[:16]
-    path = CACHE_DIR / f"detector_{tag}_{key}"
-    cached = PageSet.load(path)
-    if cached is not None:
-        return cached
-    images, boxes = [], []
-    for page in pages:
-        image, net_boxes = _letterboxed(load_image(page.image), page.boxes, preprocessor)
-        images.append(image)
-        boxes.append(net_boxes)
-    size = preprocessor.letterbox_size
-    result = PageSet(
-        np.stack(images) if images else np.zeros((0, size, size), np.uint8),
-        boxes,
-        [p.labels for p in pages],
-        np.tile(np.asarray(class_mask, np.float32), (len(pages), 1)),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result.save(path)
-    return PageSet.load(path)
-
-
-def signature_pool(config: dict) -> list[np.ndarray]:
-    """Genuine signatures of the extractor's *training* writers (never its test writers)."""
-    name = config["data"].get("signature_pool")
-    if not name or not (data_root() / name).is_dir():
-        return []
-    from signver_keras.data.collections.verification import read_csv, split_writers
-
-    records = read_csv(data_root() / name / "MANIFEST.csv", dataset=name)
-    train, _, _ = split_writers(
-        records, config["data"]["pool_split"], config["data"]["pool_split_seed"]
-    )
-    return [load_image(r.path) for r in train if r.genuine]
-
-
-# --- augmentation and batches -------------------------------------------------------------------
-
-
-def augment(image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, rng, cfg: dict):
-    """Random scale (with slight aspect change) and crop/pad, ink gain, blur, JPEG (no flips)."""
-    size = image.shape[0]
-    scale = float(np.exp(rng.uniform(*np.log(cfg["scale"]))))
-    aspect = float(np.exp(rng.uniform(-cfg["aspect"], cfg["aspect"])))
-    new_w = max(8, round(size * scale * aspect))
-    new_h = max(8, round(size * scale / aspect))
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
-    # Paste offset: the page may move anywhere that keeps the canvas covered or inside.
-    left = int(rng.integers(min(0, size - new_w), max(0, size - new_w) + 1))
-    top = int(rng.integers(min(0, size - new_h), max(0, size - new_h) + 1))
-    canvas = np.zeros((size, size), np.uint8)
-    src_x0, src_y0 = max(0, -left), max(0, -top)
-    dst_x0, dst_y0 = max(0, left), max(0, top)
-    w = min(new_w - src_x0, size - dst_x0)
-    h = min(new_h - src_y0, size - dst_y0)
-    canvas[dst_y0 : dst_y0 + h, dst_x0 : dst_x0 + w] = resized[
-        src_y0 : src_y0 + h, src_x0 : src_x0 + w
-    ]
-    factor = np.array([new_w / size, new_h / size, new_w / size, new_h / size], np.float32)
-    moved = boxes * factor + np.array([left, top, left, top], np.float32)
-    clipped = np.clip(moved, 0, size)
-    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
-    # Boxes cut by the crop stay only when most of the object is still visible.
-    keep = area(clipped) >= cfg["min_visible"] * np.maximum(area(moved), 1e-6)
-    ink = canvas.astype(np.float32) / 255.0
-    ink = np.clip(ink * rng.uniform(*cfg["ink_gain"]), 0, 1) ** rng.uniform(*cfg["gamma"])
-    page = Image.fromarray(np.round(255 - ink * 255).astype(np.uint8))
-    if rng.random() < cfg["blur"]:
-        page = page.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
-    if rng.random() < cfg["jpeg"]:
-        buffer = io.BytesIO()
-        page.save(buffer, "JPEG", quality=int(rng.integers(25, 90)))
-        page = Image.open(buffer)
-    ink = (255 - np.asarray(page, np.float32)) / 255.0
-    return ink, clipped[keep], labels[keep]
-
-
-class DetectorBatches:
-    """Batches mixing synthetic and real pages, augmented, with class-masked targets.
-
-    Batch `i` (counted over the whole run) depends only on `(seed, i)`, so a
-    resumed run continues with the batches the killed one would have seen.
-    """
-
-    def __init__(self, sources, fractions, encoder, batch_size, cfg, seed):
-        self.sources = [s for s in sources if len(s)]
-        weights = np.array([f for s, f in zip(sources, fractions, strict=True) if len(s)], float)
-        self.weights = weights / weights.sum()
-        self.encoder, self.batch_size, self.cfg, self.seed = encoder, batch_size, cfg, seed
-
-    def __call__(self, index) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.seed, int(index)])
-        images, boxes, labels, masks = [], [], [], []
-        for source in rng.choice(len(self.sources), self.batch_size, p=self.weights):
-            pages = self.sources[source]
-            page = int(rng.integers(len(pages)))
-            image, page_boxes, page_labels = augment(
-                np.asarray(pages.images[page]), pages.boxes[page], pages.labels[page], rng, self.cfg
-            )
-            images.append(image)
-            boxes.append(page_boxes)
-            labels.append(page_labels)
-            masks.append(pages.masks[page])
-        batch = np.stack(images)[..., None].astype(np.float32)
-        return batch, self.encoder(boxes, labels, class_mask=np.stack(masks)).astype(np.float32)
-
-    def dataset(self, first: int, last: int, image_size: int):
-        """A tf.data pipeline over batches `first..last-1` (two batches built in parallel)."""
-        import tensorflow as tf
-
-        cells = image_size // self.encoder.stride
-        channels = 2 * self.encoder.num_classes + 5
-
-        def make(index):
-            x, y = tf.numpy_function(self, [index], (tf.float32, tf.float32))
-            x.set_shape((self.batch_size, image_size, image_size, 1))
-            y.set_shape((self.batch_size, cells, cells, channels))
-            return x, y
-
-        return tf.data.Dataset.range(first, last).map(make, num_parallel_calls=1).prefetch(2)
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -541,7 +264,7 @@ def synthetic_sources(config: dict, preprocessor, pool: list[np.ndarray]) -> dic
             )
         sources[kind] = synthetic_pages(
             list(range(start, start + count)), preprocessor, tuple(data_cfg["page_size"]), pool,
-            data_cfg["pool_fraction"], data_cfg["workers"], kind, kind,
+            data_cfg["pool_fraction"], data_cfg["workers"], CACHE_DIR, kind, kind,
         )  # fmt: skip
     return sources
 
@@ -570,13 +293,15 @@ def main() -> None:
     )
     # Real pages first: a bad path fails before minutes of page generation.
     preprocessor = detector.preprocessor
-    real = real_pages(real_train, preprocessor, mask, "real_train")
+    real = real_pages(real_train, preprocessor, mask, CACHE_DIR, "real_train")
     validation_real = (
-        real_pages(real_validation, preprocessor, mask, "real_validation")
+        real_pages(real_validation, preprocessor, mask, CACHE_DIR, "real_validation")
         if real_validation
         else None
     )
-    pool = signature_pool(config)
+    pool = signature_pool(
+        data_cfg.get("signature_pool"), data_cfg["pool_split"], data_cfg["pool_split_seed"]
+    )
     print(f"signature pool: {len(pool)} real crops of training writers")
     sources = synthetic_sources(config, preprocessor, pool)
     validation = {}
@@ -584,7 +309,8 @@ def main() -> None:
         start = VALIDATION_SEED + _KIND_SEED_OFFSET[kind]
         validation[kind] = synthetic_pages(
             list(range(start, start + data_cfg["validation_pages"])), preprocessor,
-            tuple(data_cfg["page_size"]), [], 0.0, data_cfg["workers"], f"{kind}_val", kind,
+            tuple(data_cfg["page_size"]), [], 0.0, data_cfg["workers"], CACHE_DIR, f"{kind}_val",
+            kind,
         )  # fmt: skip
     if validation_real is not None:
         validation = {"real": validation_real, **validation}

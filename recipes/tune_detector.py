@@ -21,7 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import read_config, run_dir  # noqa: E402
-from recipes.train_detector import load_real, publish, real_pages, set_threshold  # noqa: E402
+from recipes.train_detector import CACHE_DIR, load_real, publish, set_threshold  # noqa: E402
+from signver_keras.data.training.detector_pages import real_pages  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 
 
@@ -44,7 +45,9 @@ def main() -> None:
 
     loader_args = argparse.Namespace(data=None)
     _, validation_pages, holdout, mask = load_real(config, loader_args, detector.class_names)
-    validation = {"real": real_pages(validation_pages, preprocessor, mask, "real_validation")}
+    validation = {
+        "real": real_pages(validation_pages, preprocessor, mask, CACHE_DIR, "real_validation")
+    }
     threshold = set_threshold(detector, validation, config["threshold"]["precision"])
 
     training = json.loads(Path(output, "training.json").read_text())
