@@ -1,1 +1,1 @@
-"""Training input pipelines: cached extractor inputs, batches, augmentation, synthetic mixes."""
+"""Training data: extractor inputs, detector pages, cleaner tiles, batches, augmentation, mixes."""
