@@ -24,6 +24,7 @@ import runpy
 import sys
 from pathlib import Path
 
+from signver_keras.data.paths import RUNS_DIR
 from signver_keras.families import FAMILIES, TRAINABLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,8 +139,7 @@ def other_rank_args(recipe_args: list[str], rank: int) -> list[str]:
         run_dir = recipe_args[recipe_args.index("--run-dir") + 1]
         recipe_args = [*recipe_args, "--run-dir", str(Path(run_dir) / f"rank{rank}")]
     else:
-        runs = os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
-        os.environ["SIGNVER_RUNS"] = str(Path(runs) / f"rank{rank}")
+        os.environ["SIGNVER_RUNS"] = str(RUNS_DIR / f"rank{rank}")
     return [*recipe_args, "--output", ""]
 
 

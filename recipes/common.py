@@ -20,12 +20,8 @@ from signver_keras.data.collections.verification import (
     load_verification_data,
     split_writers,
 )
-from signver_keras.data.paths import collection_spec
+from signver_keras.data.paths import RUNS_DIR, collection_spec
 from signver_keras.utils.atomic import atomic_path, atomic_write_text
-
-DEFAULT_RUNS_DIR = Path(
-    os.environ.get("SIGNVER_RUNS", Path.home() / ".cache" / "signver_keras" / "runs")
-)
 
 
 def parse_args(description: str, default_config: str) -> argparse.Namespace:
@@ -77,7 +73,7 @@ def load_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_dir(args: argparse.Namespace) -> Path:
-    folder = Path(args.run_dir) if args.run_dir else DEFAULT_RUNS_DIR / Path(args.config).stem
+    folder = Path(args.run_dir) if args.run_dir else RUNS_DIR / Path(args.config).stem
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

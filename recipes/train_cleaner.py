@@ -45,7 +45,7 @@ from signver_keras.data.collections.verification import (  # noqa: E402
     load_verification_data,
     split_writers,
 )
-from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.paths import CACHE_DIR, data_root  # noqa: E402
 from signver_keras.data.training.cleaner_tiles import (  # noqa: E402
     make_tiles,
     network_inputs,
@@ -56,8 +56,6 @@ from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.models.cleaner.signature_cleaner_loss import SignatureCleanerLoss  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
-
-CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 
 
 class ValidationMonitor(keras.callbacks.Callback):

@@ -54,7 +54,7 @@ from signver_keras.data.collections.detection_data import (  # noqa: E402
     load_detection_data,
     split_pages,
 )
-from signver_keras.data.paths import data_root  # noqa: E402
+from signver_keras.data.paths import CACHE_DIR, data_root  # noqa: E402
 from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES  # noqa: E402
 from signver_keras.data.training.detector_pages import (  # noqa: E402
     DetectorBatches,
@@ -76,7 +76,6 @@ from signver_keras.models.detector.signature_detector_preprocessor import (  # n
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 from signver_keras.utils.atomic import atomic_folder  # noqa: E402
 
-CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
 VALIDATION_SEED = SYNTHETIC_EVAL_SEED + 500_000
 #: The seed block of each kind of synthetic page (`data.synthetic_kinds`, `SYNTHETIC_KINDS`).
@@ -299,8 +298,11 @@ def main() -> None:
         if real_validation
         else None
     )
-    pool = signature_pool(
-        data_cfg.get("signature_pool"), data_cfg["pool_split"], data_cfg["pool_split_seed"]
+    pool_name = data_cfg.get("signature_pool")
+    pool = (
+        signature_pool(pool_name, data_cfg["pool_split"], data_cfg["pool_split_seed"])
+        if pool_name
+        else []
     )
     print(f"signature pool: {len(pool)} real crops of training writers")
     sources = synthetic_sources(config, preprocessor, pool)

@@ -44,7 +44,7 @@ from signver_keras.data.collections.verification import (  # noqa: E402
     SignatureRecord,
     load_verification_data,
 )
-from signver_keras.data.paths import collection_spec, data_root  # noqa: E402
+from signver_keras.data.paths import CACHE_DIR, collection_spec, data_root  # noqa: E402
 from signver_keras.data.training.extractor_inputs import (  # noqa: E402
     ExtractorInputs,
     InputPack,
@@ -60,8 +60,6 @@ from signver_keras.evaluation.runner import evaluate  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402
 from signver_keras.model_card import write_model_card  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
-
-CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 
 
 @keras.saving.register_keras_serializable(package="signver_keras_recipes")

@@ -21,7 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import signver_keras as sv  # noqa: E402
 from recipes.common import read_config, run_dir  # noqa: E402
-from recipes.train_detector import CACHE_DIR, load_real, publish, set_threshold  # noqa: E402
+from recipes.train_detector import load_real, publish, set_threshold  # noqa: E402
+from signver_keras.data.paths import CACHE_DIR  # noqa: E402
 from signver_keras.data.training.detector_pages import real_pages  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 

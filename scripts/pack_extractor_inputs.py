@@ -23,7 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recipes.common import load_collection, read_config  # noqa: E402
-from signver_keras.data.training.extractor_inputs import DEFAULT_CACHE_DIR, save_input_pack  # noqa: E402
+from signver_keras.data.paths import CACHE_DIR  # noqa: E402
+from signver_keras.data.training.extractor_inputs import save_input_pack  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +52,7 @@ def main() -> None:
             collections.setdefault(name, load_collection(name))
         for name in data.get("report_only", []):
             collections.setdefault(name, load_collection(name))
-    save_input_pack(args.out, collections, renderings, target_size, args.levels, DEFAULT_CACHE_DIR)
+    save_input_pack(args.out, collections, renderings, target_size, args.levels, CACHE_DIR)
     mib = Path(args.out).stat().st_size / 2**20
     print(
         f"{args.out}: {len(collections)} collections ({len(renderings)} with images), {mib:.1f} MiB"

@@ -43,7 +43,6 @@ import numpy as np  # noqa: E402
 
 from recipes.common import fit_verbosity, load_split, read_config  # noqa: E402
 from recipes.train_extractor import (  # noqa: E402
-    CACHE_DIR,
     build_backbone,
     build_trainer,
     class_labels,
@@ -52,6 +51,7 @@ from recipes.train_extractor import (  # noqa: E402
     preprocessed,
     training_dataset,
 )
+from signver_keras.data.paths import CACHE_DIR  # noqa: E402
 from signver_keras.data.training.extractor_inputs import ExtractorInputs  # noqa: E402
 from signver_keras.data.training.synthetic_mix import GENERATORS, mix, synthetic_set  # noqa: E402
 from signver_keras.evaluation.verification import summarize, trial_scores  # noqa: E402

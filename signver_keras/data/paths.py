@@ -10,6 +10,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable that overrides the data folder.
 DATA_ENV_VAR = "SIGNVER_DATA"
 
+#: Training caches (prepared arrays, generated pages, tiles): `$SIGNVER_CACHE`, else the user
+#: cache folder. Rebuilt on demand, so deleting it costs time only.
+CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE") or Path.home() / ".cache" / "signver_keras")
+
+#: Recipe run folders (checkpoints, logs) when `--run-dir` is not given: `$SIGNVER_RUNS`, else
+#: `runs/` in the cache folder.
+RUNS_DIR = Path(os.environ.get("SIGNVER_RUNS") or CACHE_DIR / "runs")
+
 
 def data_root() -> Path:
     """Folder holding the real datasets (never inside the repository: their licences forbid it).

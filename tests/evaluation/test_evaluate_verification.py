@@ -54,7 +54,7 @@ def test_online_collections_embed_from_cached_renderings(tiny_extractor, tmp_pat
     from signver_keras.evaluation.runner import embed_records
     from tests.data.test_online_signatures import _wave, _write_collection
 
-    monkeypatch.setattr(inputs_module, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(inputs_module, "CACHE_DIR", tmp_path / "cache")
     folder = tmp_path / "tablet"
     _write_collection(folder, [_wave(i) for i in range(3)], ["genuine", "forgery", "genuine"])
     records = load_verification_data(f"online:{folder}")

@@ -33,13 +33,13 @@ from tqdm import tqdm
 
 from signver_keras.data.collections.online_signatures import is_online, record_image, record_seed
 from signver_keras.data.collections.verification import SignatureRecord
+from signver_keras.data.paths import CACHE_DIR
 from signver_keras.images import load_image
 from signver_keras.utils.atomic import atomic_path
 from signver_keras.utils.ink import normalize_signature
 
 # Bumped whenever the rendering or preprocessing changes, so stale caches are not reused.
 CACHE_VERSION = 2
-DEFAULT_CACHE_DIR = Path(os.environ.get("SIGNVER_CACHE", Path.home() / ".cache" / "signver_keras"))
 # Training renderings stop at this many pixels: the network sees 96x192 anyway.
 TRAINING_MAX_SIDE = 480
 
@@ -132,7 +132,7 @@ def extractor_inputs(
             [CACHE_VERSION, list(target_size), renderings, [r.path for r in records]]
         ).encode()
     ).hexdigest()[:16]
-    path = Path(cache_dir or DEFAULT_CACHE_DIR) / f"extractor_inputs_{key}.npy"
+    path = Path(cache_dir or CACHE_DIR) / f"extractor_inputs_{key}.npy"
     if path.exists():
         return ExtractorInputs.from_counts(np.load(path), counts)
     workers = workers or os.cpu_count() or 1
