@@ -83,3 +83,24 @@ def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(sh
         extra = load_detection_data(f"yolo:{folder}", ["signature"])
         assert {page.name for page in extra} <= names[0]  # the other documents: all trained on
     assert mask == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_publish_rule_weighs_every_kind_of_page_the_same():
+    from recipes.train_detector import mean_signature_ap50, signature_sets
+
+    stored = {
+        "real:test": {"signature_ap50": 0.92},
+        "synthetic-cheque:100": {"signature_ap50": 0.7},
+        "synthetic-empty:10": {"signature_ap50": 0.5},
+    }
+    candidate = {
+        "real:test": {"signature_ap50": 0.91},
+        "synthetic-cheque:100": {"signature_ap50": 0.9},
+        "synthetic-new:10": {"signature_ap50": 0.1},  # not in the stored report: not compared
+        "synthetic-empty:10": {"signature_ap50": None},
+    }
+    sets = signature_sets(candidate, stored)
+    assert sets == ["real:test", "synthetic-cheque:100"]
+    # Slightly lower on real scans, far better on cheques: the candidate wins.
+    assert mean_signature_ap50(candidate, sets) > mean_signature_ap50(stored, sets)
+    assert mean_signature_ap50(candidate, []) == 0.0
