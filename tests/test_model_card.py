@@ -1,6 +1,11 @@
 """Model cards say, per project target, what was measured and how far off it is."""
 
-from signver_keras.model_card import _calibration_section, _protocol_details, _targets_section
+from signver_keras.model_card import (
+    _calibration_section,
+    _protocol_details,
+    _targets_section,
+    _training_section,
+)
 
 
 def test_targets_section_derives_threshold_gap_and_lowest_class():
@@ -46,3 +51,16 @@ def test_cards_read_the_reference_counts_of_presets_saved_by_earlier_versions():
         assert _protocol_details(metrics) == " (5 references per writer, threshold 0.3)"
         calibration = {"threshold": 0.3, "rule": "eer_skilled", key: 5}
         assert "| 0.3000 | eer_skilled | 5 |" in "\n".join(_calibration_section(calibration))
+
+
+def test_detector_card_lists_real_page_sets_and_synthetic_page_counts():
+    training = {
+        "data": {
+            "datasets": ["tobacco800_signatures_train"],
+            "synthetic": {"photo": 700, "hires": 300},
+        }
+    }
+    text = "\n".join(_training_section(training, "detector", "signver_detector_base"))
+    assert "- `tobacco800_signatures_train`: Tobacco-800 signature boxes" in text
+    assert "- synthetic pages (photo 700, hires 300): pages, pairs and writers generated" in text
+    assert "`photo`" not in text  # a page kind is not a dataset
