@@ -476,18 +476,8 @@ def filled_form(page: PageLayout) -> None:
         write_date(page, dated)
         y += page.px(120)
     if rng.random() < 0.4 and y < page.height - page.px(60):
-        field = E.draw_form_field(
-            page.draw,
-            page.width - m - page.px(150),
-            page.height - page.px(60),
-            page.px(140),
-            "Initials:",
-            small,
-            "underline",
-            page.px(30),
-            page.print_fill,
-        )
-        page.initials_at(field[0] + page.px(4), field[3] - page.px(4), field[2] - field[0])
+        x = page.width - m - page.px(150)
+        page.initials_field(x, page.height - page.px(60), page.px(140), "Initials:", small)
     if rng.random() < 0.3:
         page.stamp()
 

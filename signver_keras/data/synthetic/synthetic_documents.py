@@ -233,6 +233,13 @@ class PageLayout:
         y = int(baseline - ink.shape[0] + self.rng.uniform(0, 0.3) * ink.shape[0])
         return self.overlay(ink, x, y, self.ink_darkness(), INITIALS)
 
+    def initials_field(self, x: int, y: int, width: int, label: str, font: E.Font) -> None:
+        """A printed, underlined field labelled `label` at (x, y), initialled by hand."""
+        field = E.draw_form_field(
+            self.draw, x, y, width, label, font, "underline", self.px(30), self.print_fill
+        )
+        self.initials_at(field[0] + self.px(4), field[3] - self.px(4), field[2] - field[0])
+
     def redact(self, count: int) -> None:
         """Black bars over a few words of random printed lines."""
         lines = [b for b in self.text_lines if b[2] - b[0] > 40]
@@ -463,18 +470,7 @@ def _contract(page: PageLayout) -> None:
             page.date_at(field[0] + page.px(5), field[3] - page.px(5), field[2] - field[0])
     if rng.random() < 0.6:
         x = page.width - m - page.px(140)
-        field = E.draw_form_field(
-            page.draw,
-            x,
-            page.height - page.px(55),
-            page.px(130),
-            "Initials:",
-            small,
-            "underline",
-            page.px(30),
-            page.print_fill,
-        )
-        page.initials_at(field[0] + page.px(4), field[3] - page.px(4), field[2] - field[0])
+        page.initials_field(x, page.height - page.px(55), page.px(130), "Initials:", small)
     if rng.random() < 0.4:
         page.redact(int(rng.integers(1, 5)))
     if rng.random() < 0.3:
@@ -550,18 +546,7 @@ def _form(page: PageLayout) -> None:
         page.date_at(field[0] + page.px(4), field[3] - page.px(5), field[2] - field[0] - page.px(8))
     y = max(y + page.px(110), field[3] + page.px(30))
     if rng.random() < 0.6 and y < page.height - page.px(60):
-        field = E.draw_form_field(
-            page.draw,
-            m,
-            y,
-            page.px(140),
-            "Initial here:",
-            small,
-            "underline",
-            page.px(30),
-            page.print_fill,
-        )
-        page.initials_at(field[0] + page.px(4), field[3] - page.px(4), field[2] - field[0])
+        page.initials_field(m, y, page.px(140), "Initial here:", small)
     if rng.random() < 0.3:
         page.redact(int(rng.integers(1, 3)))
     if rng.random() < 0.4:
