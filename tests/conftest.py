@@ -32,6 +32,19 @@ def draw_scribble(seed: int, size: tuple[int, int] = (160, 80)) -> np.ndarray:
     return np.asarray(image, np.uint8)
 
 
+def saved_records(folder, images, writer_ids, **fields) -> list:
+    """Saves `images` as PNGs in `folder`; one SignatureRecord per image (genuine unless told)."""
+    from signver_keras.data.collections.verification import SignatureRecord
+
+    records = []
+    for i, (image, writer_id) in enumerate(zip(images, writer_ids, strict=True)):
+        path = folder / f"s{i}.png"
+        Image.fromarray(image).save(path)
+        extra = {key: value(i) if callable(value) else value for key, value in fields.items()}
+        records.append(SignatureRecord(str(path), writer_id, **{"genuine": True, **extra}))
+    return records
+
+
 @pytest.fixture(scope="session")
 def scribbles() -> list[np.ndarray]:
     """Eight synthetic signatures of a few different sizes."""

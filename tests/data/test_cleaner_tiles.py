@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.data.training import cleaner_tiles
 from signver_keras.data.training.cleaner_tiles import (
     cut_tile,
@@ -18,19 +16,16 @@ from signver_keras.data.training.cleaner_tiles import (
 from signver_keras.models.cleaner.signature_cleaner_preprocessor import (
     SignatureCleanerPreprocessor,
 )
+from tests.conftest import saved_records
 
 TILES = {"size": [32, 64], "longer_side": [60, 120], "ink_centred": 0.85}
 
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory, scribbles):
+    writers = [f"w{i}" for i in range(4)]
     root = tmp_path_factory.mktemp("cleaner_tiles")
-    found = []
-    for i, image in enumerate(scribbles[:4]):
-        path = root / f"s{i}.png"
-        Image.fromarray(image).save(path)
-        found.append(SignatureRecord(str(path), f"w{i}", True, dataset=f"d{i % 2}"))
-    return found
+    return saved_records(root, scribbles[:4], writers, dataset=lambda i: f"d{i % 2}")
 
 
 def test_source_crop_is_at_least_a_tile(scribbles):

@@ -7,9 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from signver_keras.data.collections.verification import SignatureRecord
 from signver_keras.data.training.extractor_inputs import ExtractorInputs
 from signver_keras.data.training.pipelines import (
     SignaturePyDataset,
@@ -17,19 +15,16 @@ from signver_keras.data.training.pipelines import (
     record_labels,
     signature_tf_dataset,
 )
+from tests.conftest import saved_records
 
 SIZE = (24, 48)
 
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory, scribbles):
+    writers = [f"w{i % 3}" for i in range(7)]
     root = tmp_path_factory.mktemp("pipeline")
-    found = []
-    for i, image in enumerate(scribbles[:7]):
-        path = root / f"s{i}.png"
-        Image.fromarray(image).save(path)
-        found.append(SignatureRecord(str(path), f"w{i % 3}", genuine=i % 2 == 0))
-    return found
+    return saved_records(root, scribbles[:7], writers, genuine=lambda i: i % 2 == 0)
 
 
 def _batches(dataset):
