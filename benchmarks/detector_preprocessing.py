@@ -21,9 +21,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import signver_keras as sv  # noqa: E402
 from signver_keras.data.collections.detection_data import load_detection_data  # noqa: E402
 from signver_keras.evaluation.detection_report import evaluate_detection  # noqa: E402
-from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
+from signver_keras.models.detector.detector_inference import (  # noqa: E402
     DOWNSCALE_METHODS,
     NORMALIZATIONS,
+)
+from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
     SignatureDetectorPreprocessor,
 )
 

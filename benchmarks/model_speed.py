@@ -6,7 +6,9 @@
     python benchmarks/model_speed.py --extractor PRESET    # a candidate extractor
 
 Times the public verbs (`embed`, `detect`, `clean`: preprocessing included) and the
-network alone on already preprocessed batches, after one warm-up call. Inputs are
+network alone on already preprocessed batches, after one warm-up call; then the same
+verbs of each model's NumPy stage (`signver_keras.runtime`, what one-off CLI commands
+run), which uses no backend. Inputs are
 the bundled synthetic samples, so the numbers do not depend on any dataset.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +28,11 @@ from PIL import Image
 import signver_keras as sv
 from signver_keras import samples
 from signver_keras.images import load_image
+from signver_keras.models.detector.detector_inference import DOWNSCALE_METHODS
 from signver_keras.models.detector.signature_detector_preprocessor import (
-    DOWNSCALE_METHODS,
     SignatureDetectorPreprocessor,
 )
+from signver_keras.runtime.numpy_tasks import load_numpy_stage, save_numpy_stage
 
 #: (width, height): an A4 page scanned at 300 dpi and a 12-megapixel phone photo.
 LARGE_PAGES = ((2480, 3507), (3024, 4032))
@@ -101,6 +105,25 @@ def main() -> None:
     cleaner = model(sv.SignatureCleaner, "signver_cleaner_base", args.random)
     crop = load_image(samples.QUERY_GENUINE)
     rows.append(per_item_row("cleaner", "clean", "crop", crop, cleaner.clean, args.repeats))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stages = {}
+        for family, task in (
+            ("extractor", extractor),
+            ("detector", detector),
+            ("cleaner", cleaner),
+        ):
+            save_numpy_stage(task, family, Path(tmp) / family)
+            stages[family] = load_numpy_stage(Path(tmp) / family, family)
+    seconds = timed(lambda: stages["extractor"].embed(crops, batch_size=128), args.repeats)
+    rows.append(("extractor", "embed (NumPy stage)", f"{len(crops) / seconds:.0f} crops/s"))
+    for image in (page, large[0]):
+        call = stages["detector"].detect
+        rows.append(
+            per_item_row("detector", "detect (NumPy stage)", "page", image, call, args.repeats)
+        )
+    call = stages["cleaner"].clean
+    rows.append(per_item_row("cleaner", "clean (NumPy stage)", "crop", crop, call, args.repeats))
 
     weights = "random weights" if args.random else "bundled presets where shipped"
     print(f"backend {backend}, {os.cpu_count()} CPU cores, {weights}, median of {args.repeats}")

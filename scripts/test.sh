@@ -13,4 +13,4 @@ run() {
 }
 
 KERAS_BACKEND=jax run tests || exit 1
-KERAS_BACKEND=tensorflow run tests/models tests/pipeline tests/test_images.py -m "not slow and not cross_backend" || exit 1
+KERAS_BACKEND=tensorflow run tests/models tests/pipeline tests/runtime tests/test_images.py -m "not slow and not cross_backend" || exit 1

@@ -75,3 +75,32 @@ def test_console_script_keeps_tensorflow_out_under_jax():
         KERAS_BACKEND="jax",
     )
     assert report == {"tensorflow": False}
+
+
+def test_second_verify_runs_without_a_backend(tmp_path):
+    samples = os.path.join(os.path.dirname(sv.__file__), "samples")
+    refs = [os.path.join(samples, f"reference_{i}.png") for i in (1, 2, 3)]
+    argv = ["signver-keras", "verify", os.path.join(samples, "query_genuine.png"), "--refs", *refs]
+    code = (
+        "import atexit, json, sys\n"
+        f"sys.argv = {argv!r} + ['--json']\n"
+        "atexit.register(lambda: print(json.dumps(\n"
+        "    {'backend': sorted(m for m in ('keras', 'jax', 'tensorflow')\n"
+        "                       if sys.modules.get(m) is not None)}\n"
+        ")))\n"
+        "from signver_keras.cli.main import run\n"
+        "run()"
+    )
+    cache = {"SIGNVER_KERAS_CACHE": str(tmp_path / "cache"), "KERAS_BACKEND": "jax"}
+    first, second = (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True,
+            env={**os.environ, **cache}, timeout=300, check=True,
+        ).stdout.strip().splitlines()
+        for _ in range(2)
+    )  # fmt: skip
+    assert json.loads(first[-1]) == {"backend": ["jax", "keras"]}
+    assert json.loads(second[-1]) == {"backend": []}
+    verdict = [json.loads("\n".join(run[:-1])) for run in (first, second)]
+    assert verdict[1]["accepted"] == verdict[0]["accepted"] is True
+    assert abs(verdict[1]["score"] - verdict[0]["score"]) < 1e-3

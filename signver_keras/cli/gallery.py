@@ -14,7 +14,7 @@ def _load_verifier(preset: str, no_clean: bool):
     import signver_keras as sv
 
     overrides = {"cleaner": None} if no_clean else {}
-    return sv.SignatureVerifier.from_preset(preset, detector=None, **overrides)
+    return sv.SignatureVerifier.from_preset(preset, cached_graphs=True, detector=None, **overrides)
 
 
 def _open(args: argparse.Namespace, with_model: bool, create: bool = False):
@@ -184,12 +184,12 @@ def add_gallery_commands(commands: argparse._SubParsersAction) -> None:
     remove = verbs.add_parser("remove", help="remove a person and their references")
     remove.add_argument("gallery")
     remove.add_argument("person")
-    remove.set_defaults(run=cmd_remove, no_model=True)
+    remove.set_defaults(run=cmd_remove)
 
     listing = verbs.add_parser("list", help="list persons, or one person's references")
     listing.add_argument("gallery")
     listing.add_argument("person", nargs="?")
-    listing.set_defaults(run=cmd_list, no_model=True)
+    listing.set_defaults(run=cmd_list)
 
     verify = verbs.add_parser("verify", help="was QUERY signed by PERSON?")
     verify.add_argument("gallery")
@@ -214,7 +214,7 @@ def add_gallery_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("gallery")
     export.add_argument("out")
     export.add_argument("--overwrite", action="store_true")
-    export.set_defaults(run=cmd_export, no_model=True)
+    export.set_defaults(run=cmd_export)
 
     importing = verbs.add_parser("import", help="merge an exported gallery file")
     importing.add_argument("gallery")

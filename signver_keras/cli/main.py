@@ -35,13 +35,13 @@ def cmd_presets(args: argparse.Namespace) -> None:
 
 
 def cmd_detect(args: argparse.Namespace) -> None:
-    import signver_keras as sv
     from signver_keras.images import check_image_file
+    from signver_keras.runtime.numpy_tasks import load_stage
     from signver_keras.visualize import draw_detections
 
     for page in args.pages:
         check_image_file(page)
-    detector = sv.SignatureDetector.from_preset(args.preset)
+    detector = load_stage("detector", args.preset)
     results = []
     for page in progress(args.pages, "detect"):
         found = detector.detect(page, score_threshold=args.threshold)[0]
@@ -81,12 +81,12 @@ def cmd_clean(args: argparse.Namespace) -> None:
     import numpy as np
     from PIL import Image
 
-    import signver_keras as sv
     from signver_keras.images import load_signature
+    from signver_keras.runtime.numpy_tasks import load_stage
     from signver_keras.utils.atomic import atomic_path
 
     crops = [load_signature(crop) for crop in args.crops]  # bad inputs fail before the model loads
-    cleaner = sv.SignatureCleaner.from_preset(args.preset)
+    cleaner = load_stage("cleaner", args.preset)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -102,12 +102,12 @@ def cmd_clean(args: argparse.Namespace) -> None:
 def cmd_embed(args: argparse.Namespace) -> None:
     import numpy as np
 
-    import signver_keras as sv
     from signver_keras.images import load_signature
+    from signver_keras.runtime.numpy_tasks import load_stage
     from signver_keras.utils.atomic import atomic_path
 
     images = [load_signature(path) for path in args.images]  # fail before the model loads
-    extractor = sv.SignatureExtractor.from_preset(args.preset)
+    extractor = load_stage("extractor", args.preset)
     embeddings = np.concatenate([extractor.embed(image) for image in progress(images, "embed")])
     with atomic_path(args.out) as partial, open(partial, "wb") as file:
         np.save(file, embeddings)
@@ -133,7 +133,9 @@ def cmd_verify(args: argparse.Namespace) -> None:
     query = load_signature(args.query)
     references = [load_signature(path) for path in args.refs]
     overrides = {"cleaner": None} if args.no_clean else {}
-    verifier = sv.SignatureVerifier.from_preset(args.preset, detector=None, **overrides)
+    verifier = sv.SignatureVerifier.from_preset(
+        args.preset, cached_graphs=True, detector=None, **overrides
+    )
     result = verifier.verify(query, references)
     payload = {
         "query": args.query,
@@ -165,7 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from signver_keras import samples
     from signver_keras.visualize import draw_detections
 
-    verifier = sv.SignatureVerifier.from_preset(args.preset)
+    verifier = sv.SignatureVerifier.from_preset(args.preset, cached_graphs=True)
     page = verifier.detector.detect(samples.DOCUMENT)[0]
     draw_detections(samples.DOCUMENT, page, args.out)
     found = verifier.find_signatures(samples.DOCUMENT)
@@ -249,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = commands.add_parser("presets", help="list bundled presets")
     presets.add_argument("--family", choices=list(FAMILIES))
-    presets.set_defaults(run=cmd_presets, no_model=True)
+    presets.set_defaults(run=cmd_presets)
 
     detect = commands.add_parser("detect", help="find signatures, initials, redactions, dates")
     detect.add_argument("pages", nargs="+")
@@ -329,32 +331,12 @@ def _accept_json_after_commands(parser: argparse.ArgumentParser) -> None:
                 _accept_json_after_commands(subparser)
 
 
-def _quiet_tensorflow() -> None:
-    """Imports TensorFlow with stderr muted: it prints C++ start-up lines on every run
-    (oneDNN, CUDA probing) before any log level applies. Only under its backend:
-    otherwise signver-keras does not import it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("KERAS_BACKEND", "jax") != "tensorflow" or "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # the CUDA probe logs here
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from signver_keras.errors import SignverError
 
-    if not getattr(args, "no_model", False):
-        _quiet_tensorflow()
+    # TensorFlow's C++ logging reads this once, when (and if) a command imports it.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     try:
         args.run(args)

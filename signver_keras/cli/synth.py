@@ -150,4 +150,4 @@ def add_synth_parser(commands) -> None:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--genuine", type=int, default=4, help="writers: genuine per writer")
     synth.add_argument("--forgeries", type=int, default=4, help="writers: forgeries per writer")
-    synth.set_defaults(run=cmd_synth, no_model=True)
+    synth.set_defaults(run=cmd_synth)

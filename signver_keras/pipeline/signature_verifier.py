@@ -44,8 +44,12 @@ class FoundSignatures:
         return len(self.boxes)
 
 
-def _stage_classes() -> dict[str, type]:
-    return {stage: families.family(stage).load_task_class() for stage in STAGES}
+def _load_stage(stage: str, preset: str, cached_graphs: bool):
+    if cached_graphs:
+        from signver_keras.runtime.numpy_tasks import load_stage
+
+        return load_stage(stage, preset)
+    return families.family(stage).load_task_class().from_preset(preset)
 
 
 def crop_boxes(page: np.ndarray, boxes: np.ndarray, padding: float = 0.02) -> list[np.ndarray]:
@@ -101,7 +105,10 @@ class SignatureVerifier:
 
     @classmethod
     def from_preset(
-        cls, preset: str | os.PathLike = "signver_base", **overrides: Any
+        cls,
+        preset: str | os.PathLike = "signver_base",
+        cached_graphs: bool = False,
+        **overrides: Any,
     ) -> SignatureVerifier:
         """Loads a pipeline preset: a folder (bundled, local or on the Hub) with `pipeline.json`.
 
@@ -111,6 +118,12 @@ class SignatureVerifier:
         and/or a fixed `threshold` (else the extractor's calibration is used). Keyword
         overrides replace a stage: pass a model, another preset name, or None to
         skip that stage (e.g. `cleaner=None`).
+
+        `cached_graphs=True` runs each stage named by a preset as the NumPy program
+        an earlier load kept in the user cache folder (`signver_keras.runtime`), so a
+        fresh process starts without a Keras backend; a stage not cached yet loads
+        with Keras and is cached for the next process. Results match to float32
+        rounding; the stages cannot be fine-tuned.
         """
         folder = presets.resolve(preset, "pipeline")
         if folder.startswith(hub.HF_PREFIX):
@@ -126,11 +139,11 @@ class SignatureVerifier:
         if unknown:
             raise TypeError(f"Unknown stages {sorted(unknown)}; expected {STAGES} or 'matcher'.")
         stages: dict[str, Any] = {}
-        for stage, stage_cls in _stage_classes().items():
+        for stage in STAGES:
             choice = overrides.get(stage, spec.get(stage))
             if isinstance(choice, str):
                 local = Path(folder) / choice
-                choice = stage_cls.from_preset(str(local) if local.is_dir() else choice)
+                choice = _load_stage(stage, str(local) if local.is_dir() else choice, cached_graphs)
             stages[stage] = choice
         matcher = overrides.get("matcher")
         if matcher is None and "matcher" in spec:

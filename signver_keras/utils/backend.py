@@ -24,17 +24,23 @@ CACHE_ENV = "SIGNVER_KERAS_CACHE"
 _prepared = False
 
 
-def cache_dir() -> Path | None:
-    """Folder of the persistent JAX compilation cache; None when turned off.
+def cache_root() -> Path | None:
+    """The signver-keras cache folder of compiled programs; None when turned off.
 
-    `$SIGNVER_KERAS_CACHE/jax` when that variable is set (empty: no cache),
-    else `$XDG_CACHE_HOME/signver_keras/jax` (default `~/.cache/signver_keras/jax`).
+    `$SIGNVER_KERAS_CACHE` when that variable is set (empty: no cache), else
+    `$XDG_CACHE_HOME/signver_keras` (default `~/.cache/signver_keras`).
     """
     root = os.environ.get(CACHE_ENV)
     if root is None:
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
         root = os.path.join(xdg, "signver_keras")
-    return Path(root) / "jax" if root else None
+    return Path(root) if root else None
+
+
+def cache_dir() -> Path | None:
+    """Folder of the persistent JAX compilation cache (`cache_root()/jax`); None when off."""
+    root = cache_root()
+    return root / "jax" if root else None
 
 
 def _enable_jax_compilation_cache() -> None:
@@ -51,12 +57,34 @@ def _enable_jax_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
+def _import_tensorflow_quietly() -> None:
+    """Imports TensorFlow with stderr muted: it prints C++ start-up lines (oneDNN, CUDA
+    probing) on every import, before any log level applies."""
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe logs here
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def prepare_backend() -> None:
     """Configures the Keras backend for signver-keras models (once per process)."""
     global _prepared
     if _prepared:
         return
     _prepared = True
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":
+        _import_tensorflow_quietly()
     import keras
 
     if keras.backend.backend() == "jax":

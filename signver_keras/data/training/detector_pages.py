@@ -43,11 +43,11 @@ from signver_keras.data.synthetic.synthetic_documents import (
     generate_page,
 )
 from signver_keras.images import load_image
+from signver_keras.models.detector.detector_inference import MAX_MIN_FACTOR
 from signver_keras.models.detector.signature_detector_label_encoder import (
     SignatureDetectorLabelEncoder,
 )
 from signver_keras.models.detector.signature_detector_preprocessor import (
-    MAX_MIN_FACTOR,
     SignatureDetectorPreprocessor,
 )
 from signver_keras.utils.atomic import atomic_path, atomic_write_text

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 from keras import layers
 
-from signver_keras.images import ImageInput, load_images
+from signver_keras.models.detector.detector_inference import (
+    CLASS_NAMES,
+    DetectorInference,
+    DetectorInputs,
+    check_threshold,
+)
 from signver_keras.models.detector.signature_detector_backbone import SignatureDetectorBackbone
-from signver_keras.models.detector.signature_detector_decoder import decode_predictions
 from signver_keras.models.detector.signature_detector_label_encoder import (
     SignatureDetectorLabelEncoder,
 )
@@ -23,14 +25,12 @@ from signver_keras.models.detector.signature_detector_preprocessor import (
 from signver_keras.models.layers import conv_bn_relu
 from signver_keras.models.signver_task import SignverTask
 
-CLASS_NAMES = ("signature", "initials", "redaction", "date")
-
 #: Heatmap bias so every location starts at probability 0.01 (focal-loss prior).
 _HEATMAP_PRIOR_BIAS = -math.log((1 - 0.01) / 0.01)
 
 
 @keras.saving.register_keras_serializable(package="signver_keras")
-class SignatureDetector(SignverTask):
+class SignatureDetector(DetectorInference, SignverTask):
     """Finds signatures, initials, redactions and dates on document pages.
 
     An anchor-free, CenterNet-style detector: the backbone's stride-4 feature
@@ -89,8 +89,8 @@ class SignatureDetector(SignverTask):
         class_names = tuple(class_names)
         if not class_names or len(set(class_names)) != len(class_names):
             raise ValueError(f"class_names must be unique and non-empty; received {class_names}.")
-        _check_threshold(score_threshold, "score_threshold")
-        _check_threshold(iou_threshold, "iou_threshold")
+        check_threshold(score_threshold, "score_threshold")
+        check_threshold(iou_threshold, "iou_threshold")
 
         # === Layers ===
         self.backbone = backbone
@@ -162,62 +162,5 @@ class SignatureDetector(SignverTask):
             len(self.class_names), self.image_size, self.output_stride
         )
 
-    def detect(
-        self,
-        images: ImageInput | list[ImageInput],
-        score_threshold: float | None = None,
-        batch_size: int = 8,
-    ) -> list[dict]:
-        """Detects signatures, initials, redactions and dates on one or more pages.
-
-        Args:
-            images: a path, PIL image or numpy array, or a list of them; any
-                size and aspect ratio.
-            score_threshold: float or None. Minimum score; None uses the
-                preset's `score_threshold`.
-            batch_size: int. Pages per forward pass.
-
-        Returns:
-            One dict per page: `boxes` float32 `(N, 4)` xyxy in pixels of that page,
-            `scores` float32 `(N,)`, `labels` int32 `(N,)` indices into
-            `class_names`, `names` list of str; best score first.
-        """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; received {batch_size}.")
-        threshold = self.score_threshold if score_threshold is None else score_threshold
-        _check_threshold(threshold, "score_threshold")
-        grays = load_images(images)
-        preprocessor = self.preprocessor or SignatureDetectorPreprocessor(self.image_size)
-        if preprocessor.letterbox_size != self.image_size:
-            raise ValueError(
-                f"The preprocessor letterboxes to {preprocessor.letterbox_size} px but the "
-                f"backbone expects {self.image_size} px inputs; build both with the same size."
-            )
-        results = []
-        for start in range(0, len(grays), batch_size):
-            chunk = grays[start : start + batch_size]
-            batch, transforms = preprocessor.letterbox(chunk)
-            predictions = np.asarray(self._forward(batch), dtype=np.float32)
-            for gray, prediction, transform in zip(chunk, predictions, transforms, strict=True):
-                boxes, scores, labels = decode_predictions(
-                    prediction,
-                    len(self.class_names),
-                    self.output_stride,
-                    score_threshold=threshold,
-                    max_detections=self.max_detections,
-                    iou_threshold=self.iou_threshold,
-                )
-                results.append(
-                    {
-                        "boxes": preprocessor.unletterbox_boxes(boxes, transform, gray.shape),
-                        "scores": scores,
-                        "labels": labels,
-                        "names": [self.class_names[label] for label in labels],
-                    }
-                )
-        return results
-
-
-def _check_threshold(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1]; received {value!r}.")
+    def _detector_inputs(self) -> DetectorInputs:
+        return self.preprocessor or SignatureDetectorPreprocessor(self.image_size)

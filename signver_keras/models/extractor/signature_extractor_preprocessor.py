@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keras
 import keras_hub
-import numpy as np
 
 from signver_keras.images import load_images
+from signver_keras.models.extractor.extractor_inference import extractor_batch
 from signver_keras.models.extractor.signature_extractor_backbone import (
     SignatureExtractorBackbone,
 )
-from signver_keras.utils.ink import DEFAULT_MARGIN, normalize_signature
+from signver_keras.utils.ink import DEFAULT_MARGIN
 
 
 @keras.saving.register_keras_serializable(package="signver_keras")
@@ -45,9 +45,7 @@ class SignatureExtractorPreprocessor(keras_hub.models.Preprocessor):
         self.margin = margin
 
     def call(self, x, y=None, sample_weight=None):
-        batch = np.stack(
-            [normalize_signature(gray, self.target_size, self.margin) for gray in load_images(x)]
-        )[..., None]
+        batch = extractor_batch(load_images(x), self.target_size, self.margin)
         return keras.utils.pack_x_y_sample_weight(batch, y, sample_weight)
 
     def get_config(self):

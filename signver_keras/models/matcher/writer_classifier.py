@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.svm import SVC
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,8 @@ class WriterClassifier:
             )
         if len(negatives) == 0:
             raise ValueError("The writer classifier needs negatives; received none.")
+        from sklearn.svm import SVC  # imported on use: seconds that `detect` does not need
+
         features = np.concatenate([references, negatives])
         labels = np.r_[np.ones(len(references)), np.zeros(len(negatives))]
         svm = SVC(kernel="rbf", C=self.c, gamma="scale", class_weight="balanced")

@@ -5,10 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from signver_keras.models.detector.detector_inference import letterbox_page, min_pool
 from signver_keras.models.detector.signature_detector_preprocessor import (
     SignatureDetectorPreprocessor,
-    letterbox_page,
-    min_pool,
 )
 from signver_keras.presets import BUNDLED_DIR
 
