@@ -32,7 +32,7 @@ from recipes.train_extractor import (  # noqa: E402
     preprocessed,
     write_preset_metrics,
 )
-from signver_keras.models.extractor.signature_extractor import WRITER_BACKGROUND_FILE  # noqa: E402
+from signver_keras.models.extractor.extractor_inference import WRITER_BACKGROUND_FILE  # noqa: E402
 from signver_keras.utils.atomic import atomic_path  # noqa: E402
 
 UPDATED_FILES = ("task.json", WRITER_BACKGROUND_FILE)

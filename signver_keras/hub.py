@@ -83,6 +83,17 @@ def _unavailable_message(handle: str, error: BaseException) -> str:
     )
 
 
+def load_handle(preset: str | os.PathLike, family: str) -> str:
+    """Resolves a preset argument to a local folder (Hub presets downloaded) or a handle
+    KerasHub can load (`kaggle://...`)."""
+    from signver_keras import presets
+
+    handle = presets.resolve(preset, family)
+    if handle.startswith(HF_PREFIX):
+        return download_preset(handle)
+    return handle
+
+
 def download_preset(handle: str) -> str:
     """Downloads (or finds in the cache) a preset repository; returns its local folder."""
     repo_id, revision = parse_hf_handle(handle)

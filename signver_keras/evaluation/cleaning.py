@@ -356,7 +356,7 @@ def evaluate_cleaning_preset(
     from signver_keras import presets
     from signver_keras.data.collections.verification import load_verification_data
     from signver_keras.evaluation.writer_subsets import select_writers
-    from signver_keras.models.signver_task import load_handle
+    from signver_keras.hub import load_handle
 
     handle = load_handle(preset, "cleaner")
     cleaner = sv.SignatureCleaner.from_preset(handle)

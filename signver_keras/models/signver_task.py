@@ -22,14 +22,6 @@ from signver_keras.model_card import write_model_card
 from signver_keras.utils.atomic import atomic_folder
 
 
-def load_handle(preset: str | os.PathLike, family: str) -> str:
-    """Resolves a preset argument to a local folder or a handle KerasHub can load."""
-    handle = presets.resolve(preset, family)
-    if handle.startswith(hub.HF_PREFIX):
-        return hub.download_preset(handle)
-    return handle
-
-
 def _check_preset_family(preset: str | os.PathLike, handle: str, family: str) -> None:
     """A detector preset loaded as an extractor (etc.) fails here, naming both families."""
     config_path = Path(handle) / "config.json"
@@ -62,7 +54,7 @@ class SignverTask(keras_hub.models.Task):
         """
         # Keras deserializes in safe mode by default: a preset can only name
         # registered classes, never run code (lambdas are refused).
-        handle = load_handle(preset, cls.family)
+        handle = hub.load_handle(preset, cls.family)
         _check_preset_family(preset, handle, cls.family)
         model = super().from_preset(handle, load_weights, **kwargs)
         if load_weights and os.path.isdir(handle):

@@ -26,12 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from signver_keras import families, hub, presets
+from signver_keras import families, hub
 from signver_keras.models.cleaner.cleaner_inference import CleanerInference, CleanerInputs
 from signver_keras.models.detector.detector_inference import DetectorInference, DetectorInputs
 from signver_keras.models.extractor.extractor_inference import (
+    WRITER_BACKGROUND_FILE,
     ExtractorInference,
     extractor_batch,
+    read_writer_background,
 )
 from signver_keras.runtime.graph import FORMAT_VERSION, Graph, UnsupportedGraphError, export_graph
 from signver_keras.utils.atomic import atomic_folder
@@ -40,7 +42,6 @@ from signver_keras.utils.ink import DEFAULT_MARGIN
 from signver_keras.version import __version__
 
 SETTINGS_FILE = "settings.json"
-WRITER_BACKGROUND_FILE = "writer_background.npy"
 #: Preset files that do not change what a stage computes.
 _IGNORED = {hub.MODEL_CARD_FILE, "metrics.json", "training.json"}
 
@@ -81,10 +82,7 @@ class NumpyExtractor(ExtractorInference, NumpyStage):
         self.image_shape = tuple(settings["image_shape"])
         self.embedding_dim = int(settings["embedding_dim"])
         self.calibration = settings["calibration"]
-        background = folder / WRITER_BACKGROUND_FILE if folder else None
-        self.writer_background = (
-            np.load(background) if background is not None and background.exists() else None
-        )
+        self.writer_background = read_writer_background(folder) if folder else None
 
     def fingerprint(self) -> str:
         return self.settings["fingerprint"]
@@ -217,9 +215,7 @@ def load_stage(family: str, preset: str | os.PathLike):
     Loading the Keras task also caches its NumPy stage, so the next process skips Keras.
     Errors (unknown preset, wrong family, Hub failures) are those of `from_preset`.
     """
-    handle = presets.resolve(preset, family)
-    if handle.startswith(hub.HF_PREFIX):
-        handle = hub.download_preset(handle)
+    handle = hub.load_handle(preset, family)
     cached = graph_folder(handle, family) if os.path.isdir(handle) else None
     if cached is not None:
         stage = load_numpy_stage(cached, family)

@@ -6,6 +6,7 @@ Keras model and its NumPy graph (`signver_keras.runtime`) embed the same way.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,15 @@ from signver_keras.embeddings import Embeddings
 from signver_keras.images import ImageInput, load_images, load_signatures
 from signver_keras.models.matcher.writer_classifier import WriterClassifier
 from signver_keras.utils.ink import DEFAULT_MARGIN, normalize_signature
+
+#: The extractor preset's file of background embeddings (the writer classifier's negatives).
+WRITER_BACKGROUND_FILE = "writer_background.npy"
+
+
+def read_writer_background(folder: str | Path) -> np.ndarray | None:
+    """The float32 background embeddings saved in an extractor preset folder, or None."""
+    path = Path(folder) / WRITER_BACKGROUND_FILE
+    return np.load(path).astype(np.float32) if path.is_file() else None
 
 
 def extractor_batch(

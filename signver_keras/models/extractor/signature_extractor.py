@@ -8,7 +8,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from signver_keras.models.extractor.extractor_inference import ExtractorInference
+from signver_keras.models.extractor.extractor_inference import (
+    WRITER_BACKGROUND_FILE,
+    ExtractorInference,
+    read_writer_background,
+)
 from signver_keras.models.extractor.signature_extractor_backbone import (
     SignatureExtractorBackbone,
 )
@@ -16,8 +20,6 @@ from signver_keras.models.extractor.signature_extractor_preprocessor import (
     SignatureExtractorPreprocessor,
 )
 from signver_keras.models.signver_task import SignverTask
-
-WRITER_BACKGROUND_FILE = "writer_background.npy"
 
 
 @keras.saving.register_keras_serializable(package="signver_keras")
@@ -86,9 +88,7 @@ class SignatureExtractor(ExtractorInference, SignverTask):
             np.save(folder / WRITER_BACKGROUND_FILE, self.writer_background.astype(np.float16))
 
     def load_assets(self, folder) -> None:
-        path = folder / WRITER_BACKGROUND_FILE
-        if path.exists():
-            self.writer_background = np.load(path).astype(np.float32)
+        self.writer_background = read_writer_background(folder)
 
     def fingerprint(self) -> str:
         """Short hash of the weights: embeddings from different weights never mix."""

@@ -456,40 +456,27 @@ class Matcher:
 
         `writer_classifier` and `writer_rule` as in `from_extractor`.
         """
-        from signver_keras.models.extractor.signature_extractor import (
-            WRITER_BACKGROUND_FILE,
-            SignatureExtractor,
+        from signver_keras import families
+        from signver_keras.hub import load_handle
+        from signver_keras.models.extractor.extractor_inference import (
+            ExtractorInference,
+            read_writer_background,
         )
-        from signver_keras.models.signver_task import load_handle
 
         handle = load_handle(preset, "extractor")
         if not os.path.isdir(handle):
             # A hub KerasHub resolves itself (kaggle://): load the extractor the public way.
-            extractor = SignatureExtractor.from_preset(preset)
+            extractor = families.family("extractor").load_task_class().from_preset(preset)
             return cls.from_extractor(extractor, writer_classifier, writer_rule)
-        task = json.loads(Path(handle, "task.json").read_text())
-        calibration = task.get("config", {}).get("calibration")
-        background_path = os.path.join(handle, WRITER_BACKGROUND_FILE)
-        background = None
-        if os.path.isfile(background_path):
-            background = np.load(background_path).astype(np.float32)
-        classifier_config = (calibration or {}).get("writer_classifier")
 
-        class _PresetAssets:  # what from_extractor reads of an extractor
+        class _PresetAssets(ExtractorInference):  # an extractor's calibration, no network
             name = os.fspath(preset)
-            writer_background = background
-
-            def __init__(self):
-                self.calibration = calibration
-
-            def writer_classifier(self) -> WriterClassifier | None:
-                if classifier_config is None or background is None:
-                    return None
-                return WriterClassifier(
-                    classifier_config["threshold"],
-                    classifier_config["c"],
-                    classifier_config["min_references"],
-                )
+            calibration = (
+                json.loads(Path(handle, "task.json").read_text())
+                .get("config", {})
+                .get("calibration")
+            )
+            writer_background = read_writer_background(handle)
 
         return cls.from_extractor(_PresetAssets(), writer_classifier, writer_rule)
 
