@@ -10,6 +10,7 @@ supported; anything else raises `UnsupportedGraphError`, and callers keep using 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +169,42 @@ def export_graph(model) -> Graph:
 
     input_names = [f"input_{i}" for i in range(len(model.inputs))]
     outputs = inline(model, input_names)
-    return Graph(input_names, outputs, nodes)
+    return _fuse(Graph(input_names, outputs, nodes))
+
+
+def _fuse(graph: Graph) -> Graph:
+    """Folds each BatchNorm and ReLU that alone reads a convolution into that convolution.
+
+    Same results to float32 rounding, with two fewer passes over the largest arrays.
+    """
+    uses = Counter(name for node in graph.nodes for name in node.inputs)
+    uses.update(graph.outputs)
+    kept: dict[str, Node] = {}
+    renamed: dict[str, str] = {}
+    for node in graph.nodes:
+        node.inputs = [renamed.get(name, name) for name in node.inputs]
+        source = kept.get(node.inputs[0]) if len(node.inputs) == 1 else None
+        foldable = (
+            source is not None
+            and source.op == "conv2d"
+            and source.config["activation"] == "linear"
+            and uses[source.name] == 1
+            and node.op in ("batch_norm", "relu")
+        )
+        if not foldable:
+            kept[node.name] = node
+            continue
+        if node.op == "batch_norm":
+            scale, offset = node.weights
+            bias = source.weights[1] if source.config["use_bias"] else 0.0
+            source.weights = [source.weights[0] * scale, (bias * scale + offset).astype(np.float32)]
+            source.config["use_bias"] = True
+        else:
+            source.config["activation"] = "relu"
+        renamed[node.name] = source.name
+        uses[source.name] = uses[node.name]
+    outputs = [renamed.get(name, name) for name in graph.outputs]
+    return Graph(graph.inputs, outputs, list(kept.values()))
 
 
 def _record(layer, inputs: list[str], nodes: list[Node]) -> str:
@@ -265,6 +301,8 @@ def conv2d(inputs, config, weights):
     x, out_h, out_w = _windows(x, (kh, kw), (sh, sw), config["padding"])
     if (kh, kw, sh, sw) == (1, 1, 1, 1):
         out = x.reshape(-1, channels) @ kernel[0, 0]
+    elif (sh, sw) == (1, 1) and channels >= _SHIFTED_MIN_CHANNELS:
+        return _finish(_shifted_conv(x, kernel)[:, :out_h, :out_w], config, weights)
     else:
         # im2col: one matrix product over all kernel taps.
         columns = np.empty((x.shape[0], out_h, out_w, kh, kw, channels), np.float32)
@@ -274,17 +312,44 @@ def conv2d(inputs, config, weights):
                     :, i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw
                 ]
         out = columns.reshape(-1, kh * kw * channels) @ kernel.reshape(-1, filters)
-    out = out.reshape(x.shape[0], out_h, out_w, filters)
+    return _finish(out.reshape(x.shape[0], out_h, out_w, filters), config, weights)
+
+
+#: From this many input channels a stride-1 convolution sums shifted products
+#: (`_shifted_conv`) instead of building the im2col matrix.
+_SHIFTED_MIN_CHANNELS = 8
+
+
+def _shifted_conv(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """A stride-1 convolution of an already padded batch, on the padded grid.
+
+    Flattened, the input at tap (i, j) of every output pixel is the contiguous slice
+    starting i * width + j rows later: one matrix product per tap on a view, where
+    im2col would copy the input kh * kw times. Rows past the image are cut by the caller.
+    """
+    kh, kw, channels, filters = kernel.shape
+    batch, height, width, _ = x.shape
+    flat = x.reshape(-1, channels)
+    length = len(flat) - (kh - 1) * width - (kw - 1)
+    out = np.zeros((len(flat), filters), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * width + j
+            out[:length] += flat[start : start + length] @ kernel[i, j]
+    return out.reshape(batch, height, width, filters)
+
+
+def _finish(out: np.ndarray, config: dict, weights: list[np.ndarray]) -> np.ndarray:
+    """Bias and activation of a product `out` that nothing else holds (so changed in place)."""
     if config["use_bias"]:
-        out += weights[1]
+        out = out + weights[1]
+    if config["activation"] == "relu":
+        return np.maximum(out, 0.0, out=out)
     return ACTIVATIONS[config["activation"]](out)
 
 
 def dense(inputs, config, weights):
-    out = inputs[0] @ weights[0]
-    if config["use_bias"]:
-        out += weights[1]
-    return ACTIVATIONS[config["activation"]](out)
+    return _finish(inputs[0] @ weights[0], config, weights)
 
 
 def max_pool(inputs, config, weights):
