@@ -10,6 +10,7 @@ supported; anything else raises `UnsupportedGraphError`, and callers keep using 
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,8 +91,8 @@ class Graph:
                 return None
             with np.load(folder / WEIGHTS_FILE) as arrays:
                 stored = {key: arrays[key] for key in arrays.files}
-        except (OSError, ValueError, KeyError):
-            return None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None  # a damaged cache entry is rebuilt, never trusted
         nodes = []
         for i, node in enumerate(spec["nodes"]):
             weights, j = [], 0

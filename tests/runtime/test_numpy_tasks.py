@@ -59,11 +59,13 @@ def test_layers_without_a_numpy_op_are_refused():
         export_graph(model)
 
 
-def test_unreadable_cache_is_ignored(tmp_path):
+def test_damaged_cache_entries_are_ignored(tmp_path):
     folder = tmp_path / "stage"
-    folder.mkdir()
-    (folder / "graph.json").write_text("{not json")
+    numpy_tasks.save_numpy_stage(tiny_extractor(), "extractor", folder)
+    weights = (folder / "weights.npz").read_bytes()
+    (folder / "weights.npz").write_bytes(weights[: len(weights) // 2])  # a disk filled up
     assert Graph.load(folder) is None
+    (folder / "graph.json").write_text("{not json")
     assert numpy_tasks.load_numpy_stage(folder, "extractor") is None
 
 
