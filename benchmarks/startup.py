@@ -1,7 +1,7 @@
 """Cold-process start-up of the `signver-keras` CLI, first and second run, and the install size.
 
-    python benchmarks/startup.py                        # default backend (JAX)
-    python benchmarks/startup.py --backends jax tensorflow
+    python benchmarks/startup.py                        # KERAS_BACKEND unset, as most users run
+    python benchmarks/startup.py --backends default jax tensorflow
     python benchmarks/startup.py --repeat 3             # the second-run column is a median
 
 Every timing is a fresh process, as a user running one command sees it: the
@@ -73,7 +73,10 @@ def time_backend(backend: str, repeat: int) -> dict[str, tuple[float, float]]:
     """{command: (first run, median of the next `repeat` runs)} for one backend."""
     timings = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "KERAS_BACKEND": backend, "SIGNVER_KERAS_CACHE": f"{tmp}/cache"}
+        env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+        env["SIGNVER_KERAS_CACHE"] = f"{tmp}/cache"
+        if backend != "default":  # "default": the user chose no backend
+            env["KERAS_BACKEND"] = backend
         for argv in SETUP:  # with a cache of its own, so the timed first runs start cold
             run_once(argv, {**env, "SIGNVER_KERAS_CACHE": f"{tmp}/setup_cache"}, tmp)
         for name, argv in COMMANDS.items():
@@ -117,7 +120,9 @@ def install_size_mb(root: str = "signver-keras") -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=["jax"])
+    parser.add_argument(
+        "--backends", nargs="+", default=["default"], help="'default' leaves KERAS_BACKEND unset"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="second runs to take the median of")
     args = parser.parse_args()
     results = {backend: time_backend(backend, args.repeat) for backend in args.backends}

@@ -12,10 +12,11 @@ imports no backend; the first model class used prepares one
 """
 
 import importlib
-import os
+
+from signver_keras.utils.backend import choose_default_backend
 
 # JAX is the default backend; respect an explicit choice made before import.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+choose_default_backend()
 
 from signver_keras.errors import (  # noqa: E402
     EmbeddingMismatchError,

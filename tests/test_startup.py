@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import signver_keras as sv
 
@@ -77,30 +78,42 @@ def test_console_script_keeps_tensorflow_out_under_jax():
     assert report == {"tensorflow": False}
 
 
-def test_second_verify_runs_without_a_backend(tmp_path):
+@pytest.mark.parametrize("backend", [None, "jax"])
+def test_second_verify_runs_without_a_backend(tmp_path, backend):
     samples = os.path.join(os.path.dirname(sv.__file__), "samples")
     refs = [os.path.join(samples, f"reference_{i}.png") for i in (1, 2, 3)]
     argv = ["signver-keras", "verify", os.path.join(samples, "query_genuine.png"), "--refs", *refs]
     code = (
         "import atexit, json, sys\n"
         f"sys.argv = {argv!r} + ['--json']\n"
-        "atexit.register(lambda: print(json.dumps(\n"
-        "    {'backend': sorted(m for m in ('keras', 'jax', 'tensorflow')\n"
-        "                       if sys.modules.get(m) is not None)}\n"
-        ")))\n"
+        "def report():\n"
+        "    keras = sys.modules.get('keras')\n"
+        "    print(json.dumps({'keras_backend': keras and keras.config.backend(),\n"
+        "                      'tensorflow': sys.modules.get('tensorflow') is not None}))\n"
+        "atexit.register(report)\n"
         "from signver_keras.cli.main import run\n"
         "run()"
     )
-    cache = {"SIGNVER_KERAS_CACHE": str(tmp_path / "cache"), "KERAS_BACKEND": "jax"}
-    first, second = (
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    env.update(
+        {
+            "SIGNVER_KERAS_CACHE": str(tmp_path / "cache"),
+            **({"KERAS_BACKEND": backend} if backend else {}),
+        }
+    )
+    runs = [
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True,
-            env={**os.environ, **cache}, timeout=300, check=True,
-        ).stdout.strip().splitlines()
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env,
+            timeout=300, check=True,
+        )
         for _ in range(2)
-    )  # fmt: skip
-    assert json.loads(first[-1]) == {"backend": ["jax", "keras"]}
-    assert json.loads(second[-1]) == {"backend": []}
+    ]  # fmt: skip
+    first, second = (run.stdout.strip().splitlines() for run in runs)
+    # Keras only on the first run, to record the NumPy stages: with its NumPy backend
+    # (nothing to compile) unless the user chose one.
+    assert json.loads(first[-1]) == {"keras_backend": backend or "numpy", "tensorflow": False}
+    assert json.loads(second[-1]) == {"keras_backend": None, "tensorflow": False}
+    assert runs[0].stderr == runs[1].stderr == ""
     verdict = [json.loads("\n".join(run[:-1])) for run in (first, second)]
     assert verdict[1]["accepted"] == verdict[0]["accepted"] is True
     assert abs(verdict[1]["score"] - verdict[0]["score"]) < 1e-3

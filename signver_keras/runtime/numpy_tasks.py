@@ -210,10 +210,12 @@ def save_numpy_stage(task, family: str, folder: Path) -> None:
 
 
 def load_stage(family: str, preset: str | os.PathLike):
-    """A detector, cleaner or extractor preset: its cached NumPy stage, else the Keras task.
+    """A detector, cleaner or extractor preset as its NumPy stage, cached per preset.
 
-    Loading the Keras task also caches its NumPy stage, so the next process skips Keras.
-    Errors (unknown preset, wrong family, Hub failures) are those of `from_preset`.
+    The first load builds the Keras task to record its NumPy stage in the cache; later
+    processes skip Keras. The Keras task is returned when the cache is turned off or the
+    model has parts the NumPy runner lacks. Errors (unknown preset, wrong family, Hub
+    failures) are those of `from_preset`.
     """
     handle = hub.load_handle(preset, family)
     cached = graph_folder(handle, family) if os.path.isdir(handle) else None
@@ -221,10 +223,16 @@ def load_stage(family: str, preset: str | os.PathLike):
         stage = load_numpy_stage(cached, family)
         if stage is not None:
             return stage
-    task = families.family(family).load_task_class().from_preset(handle)
-    if cached is not None:
-        try:
-            save_numpy_stage(task, family, cached)
-        except (UnsupportedGraphError, OSError):
-            pass  # the Keras task still works; only the next start stays slow
-    return task
+    # Keras's NumPy backend (the CLI records stages with it) evaluates layers on
+    # placeholder data while building: overflow warnings there mean nothing.
+    with np.errstate(all="ignore"):
+        task = families.family(family).load_task_class().from_preset(handle)
+    if cached is None:
+        return task
+    try:
+        save_numpy_stage(task, family, cached)
+    except (UnsupportedGraphError, OSError):
+        return task  # the Keras task still works; only later starts stay slow
+    # Run the NumPy stage from the first call too: one program per process, and no
+    # backend compilation at all (JAX would compile every input shape first).
+    return load_numpy_stage(cached, family) or task

@@ -20,8 +20,23 @@ from pathlib import Path
 
 #: Set to a folder to move the compilation cache, or to "" to turn it off.
 CACHE_ENV = "SIGNVER_KERAS_CACHE"
+#: The Keras backend signver-keras uses when the user chose none.
+DEFAULT_BACKEND = "jax"
 
 _prepared = False
+_user_chose_backend = False
+
+
+def choose_default_backend() -> None:
+    """Sets KERAS_BACKEND to `DEFAULT_BACKEND` unless the user set it (at package import)."""
+    global _user_chose_backend
+    _user_chose_backend = "KERAS_BACKEND" in os.environ
+    os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
+
+
+def user_chose_backend() -> bool:
+    """Whether KERAS_BACKEND was set before `signver_keras` was imported."""
+    return _user_chose_backend
 
 
 def cache_root() -> Path | None:
