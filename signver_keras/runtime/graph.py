@@ -110,7 +110,7 @@ _LAYERS = {
     "Conv2D": (
         "conv2d",
         ("strides", "padding", "dilation_rate", "groups", "use_bias", "activation", "data_format"),
-    ),  # fmt: skip
+    ),
     "Dense": ("dense", ("use_bias", "activation")),
     "BatchNormalization": ("batch_norm", ("axis", "epsilon", "center", "scale")),
     "ReLU": ("relu", ("max_value", "negative_slope", "threshold")),
@@ -141,7 +141,8 @@ def export_graph(model) -> Graph:
             progressed = []
             for op in pending:
                 # An operation may be called in several graphs: take its call made on
-                # tensors of this one.
+                # tensors of this one. (Keras keeps each call as a node in `_inbound_nodes`;
+                # its public API offers no walk over a functional graph.)
                 calls = [
                     node
                     for node in op._inbound_nodes
