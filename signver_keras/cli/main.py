@@ -168,18 +168,27 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from signver_keras.visualize import draw_detections
 
     verifier = sv.SignatureVerifier.from_preset(args.preset, cached_graphs=True)
+    if verifier.matcher is None or verifier.detector is None:
+        raise ValueError(
+            f"The demo needs a pipeline preset with a detector and a calibrated extractor; "
+            f"'{args.preset}' lacks one."
+        )
     page = verifier.detector.detect(samples.DOCUMENT)[0]
     draw_detections(samples.DOCUMENT, page, args.out)
     found = verifier.find_signatures(samples.DOCUMENT)
+    # The references are embedded once and every query is decided against them, as
+    # `verifier.verify` would decide each (found.embeddings: the page's crops).
+    references = verifier.embed(samples.REFERENCES)
+    queries = [samples.QUERY_GENUINE, samples.QUERY_OTHER_WRITER, samples.QUERY_FORGERY]
+    embedded = verifier.embed(queries)
+    names = ("genuine", "other writer", "skilled forgery")
     verdicts = {
-        name: verifier.verify(query, samples.REFERENCES)
-        for name, query in (
-            ("genuine", samples.QUERY_GENUINE),
-            ("other writer", samples.QUERY_OTHER_WRITER),
-            ("skilled forgery", samples.QUERY_FORGERY),
-        )
+        name: verifier.matcher.verify(embedded[i : i + 1], references)
+        for i, name in enumerate(names)
     }
-    signed = [verifier.verify(crop, samples.REFERENCES) for crop in found.crops]
+    signed = [
+        verifier.matcher.verify(found.embeddings[i : i + 1], references) for i in range(len(found))
+    ]
     payload = {
         "document": str(samples.DOCUMENT),
         "overlay": str(args.out),

@@ -140,3 +140,15 @@ def test_tensorflow_start_up_lines_do_not_reach_stderr(files, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_demo_runs_the_bundled_pipeline_end_to_end(tmp_path, capsys):
+    overlay = tmp_path / "demo_overlay.png"
+    assert main(["demo", "--out", str(overlay), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert overlay.is_file()
+    assert {name: v["accepted"] for name, v in report["verify"].items()} == {
+        "genuine": True, "other writer": False, "skilled forgery": False,
+    }  # fmt: skip
+    assert "signature" in [d["class"] for d in report["detections"]]
+    assert [s["accepted"] for s in report["signatures_on_page_matching_references"]] == [True]
