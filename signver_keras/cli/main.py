@@ -364,8 +364,10 @@ def run() -> None:
 
     Under JAX or torch no command needs TensorFlow, yet KerasHub imports it whenever
     it is installed, about 3 CPU seconds per command; the script's process keeps it
-    out. (`main` leaves the interpreter alone: a notebook or a test that calls it may
-    need TensorFlow afterwards, e.g. for KerasHub's `fit`.)
+    out. When the user chose no backend, the commands of `NUMPY_STAGE_COMMANDS` get
+    Keras's NumPy backend (see below). (`main` leaves the interpreter alone: a notebook
+    or a test that calls it may need TensorFlow or its backend afterwards, e.g. for
+    KerasHub's `fit`.)
     """
     from signver_keras.utils.backend import cache_root, user_chose_backend
 
@@ -373,7 +375,7 @@ def run() -> None:
     if command in NUMPY_STAGE_COMMANDS and not user_chose_backend() and cache_root():
         # These commands run NumPy stages and need Keras only to record one on a first
         # run: its NumPy backend builds a model without compiling anything, where JAX
-        # compiles every weight initializer first (a first `verify` ~10 s instead of ~25 s).
+        # compiles every weight initializer first (a first `verify` ~6 s instead of ~23 s).
         os.environ["KERAS_BACKEND"] = "numpy"
     if os.environ.get("KERAS_BACKEND", "jax") != "tensorflow":
         sys.modules.setdefault("tensorflow", None)
