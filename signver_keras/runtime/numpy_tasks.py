@@ -38,7 +38,6 @@ from signver_keras.models.extractor.extractor_inference import (
 from signver_keras.runtime.graph import FORMAT_VERSION, Graph, UnsupportedGraphError, export_graph
 from signver_keras.utils.atomic import atomic_folder
 from signver_keras.utils.backend import cache_root
-from signver_keras.utils.ink import DEFAULT_MARGIN
 from signver_keras.version import __version__
 
 SETTINGS_FILE = "settings.json"
@@ -64,12 +63,11 @@ class NumpyStage:
         raise NotImplementedError
 
 
-def _default_preprocessor(task, cls_name: str) -> Any:
-    """The task's preprocessor when it is the family's own class (settings fully known)."""
+def _check_preprocessor(task, cls_name: str) -> None:
+    """Refuses a preprocessor other than the family's own class (its settings are unknown)."""
     preprocessor = task.preprocessor
     if preprocessor is not None and type(preprocessor).__name__ != cls_name:
         raise UnsupportedGraphError(f"A custom preprocessor ({type(preprocessor).__name__}).")
-    return preprocessor
 
 
 class NumpyExtractor(ExtractorInference, NumpyStage):
@@ -92,15 +90,15 @@ class NumpyExtractor(ExtractorInference, NumpyStage):
 
     @staticmethod
     def settings_of(task) -> dict[str, Any]:
-        preprocessor = _default_preprocessor(task, "SignatureExtractorPreprocessor")
-        image_shape = [int(side) for side in task.image_shape]
+        _check_preprocessor(task, "SignatureExtractorPreprocessor")
+        inputs = task._extractor_inputs()
         return {
-            "image_shape": image_shape,
+            "image_shape": [int(side) for side in task.image_shape],
             "embedding_dim": int(task.embedding_dim),
             "calibration": task.calibration,
             "fingerprint": task.fingerprint(),
-            "target_size": list(preprocessor.target_size if preprocessor else image_shape[:2]),
-            "margin": float(preprocessor.margin) if preprocessor else DEFAULT_MARGIN,
+            "target_size": [int(side) for side in inputs.target_size],
+            "margin": float(inputs.margin),
         }
 
 
@@ -118,8 +116,8 @@ class NumpyCleaner(CleanerInference, NumpyStage):
 
     @staticmethod
     def settings_of(task) -> dict[str, Any]:
-        inputs = _default_preprocessor(task, "SignatureCleanerPreprocessor")
-        inputs = inputs or task._cleaner_inputs()
+        _check_preprocessor(task, "SignatureCleanerPreprocessor")
+        inputs = task._cleaner_inputs()
         return {"stride": task.stride, "max_side": inputs.max_side,
                 "pad_multiple": inputs.pad_multiple}  # fmt: skip
 
@@ -142,7 +140,7 @@ class NumpyDetector(DetectorInference, NumpyStage):
 
     @staticmethod
     def settings_of(task) -> dict[str, Any]:
-        _default_preprocessor(task, "SignatureDetectorPreprocessor")
+        _check_preprocessor(task, "SignatureDetectorPreprocessor")
         inputs = task._detector_inputs()
         settings = {name: getattr(task, name) for name in NumpyDetector._ATTRIBUTES}
         settings["class_names"] = list(settings["class_names"])

@@ -105,8 +105,10 @@ class SignatureExtractor(ExtractorInference, SignverTask):
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.backbone.image_shape)
 
-    def _preprocess(self, grays: list[np.ndarray]) -> np.ndarray:
-        preprocessor = self.preprocessor or SignatureExtractorPreprocessor(
+    def _extractor_inputs(self) -> SignatureExtractorPreprocessor:
+        return self.preprocessor or SignatureExtractorPreprocessor(
             target_size=self.backbone.image_shape[:2]
         )
-        return preprocessor(grays)
+
+    def _preprocess(self, grays: list[np.ndarray]) -> np.ndarray:
+        return self._extractor_inputs()(grays)
