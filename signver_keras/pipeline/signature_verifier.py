@@ -119,11 +119,10 @@ class SignatureVerifier:
         overrides replace a stage: pass a model, another preset name, or None to
         skip that stage (e.g. `cleaner=None`).
 
-        `cached_graphs=True` runs each stage named by a preset as the NumPy program
-        an earlier load kept in the user cache folder (`signver_keras.runtime`), so a
-        fresh process starts without a Keras backend; a stage not cached yet loads
-        with Keras and is cached for the next process. Results match to float32
-        rounding; the stages cannot be fine-tuned.
+        `cached_graphs=True` runs each stage named by a preset as a NumPy program kept
+        in the user cache folder (`signver_keras.runtime.numpy_tasks.load_stage`): the
+        first load records it with Keras, later processes start without a backend.
+        Results match to float32 rounding; the stages cannot be fine-tuned.
         """
         folder = presets.resolve(preset, "pipeline")
         if folder.startswith(hub.HF_PREFIX):
