@@ -73,6 +73,7 @@ from signver_keras.models.detector.signature_detector_decoder import (  # noqa: 
 from signver_keras.models.detector.signature_detector_preprocessor import (  # noqa: E402
     SignatureDetectorPreprocessor,
 )
+from signver_keras.models.layers import grow_from  # noqa: E402
 from signver_keras.presets import BUNDLED_DIR  # noqa: E402
 from signver_keras.utils.atomic import atomic_folder, atomic_write_text  # noqa: E402
 
@@ -200,23 +201,27 @@ class StepProgress(keras.callbacks.Callback):
 
 
 def build_detector(config: dict, args) -> sv.SignatureDetector:
+    """The network `config["model"]` describes; with `--from-preset`, initialised from it.
+
+    Fine-tuning reads pages the way the config says. A config network with more
+    residual blocks than the preset grows it: the new blocks start as identities.
+    """
     model = dict(config["model"])
     inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
-    if args.from_preset:
-        # Fine-tuning keeps the preset's network but reads pages the way the config says.
-        detector = sv.SignatureDetector.from_preset(args.from_preset)
-        options = {**detector.preprocessor.get_config(), **inputs}
-        detector.preprocessor = SignatureDetectorPreprocessor.from_config(options)
-        return detector
     size = model.pop("image_size")
     head_filters = model.pop("head_filters")
     backbone = sv.models.SignatureDetectorBackbone(image_shape=(size, size, 1), **model)
-    return sv.SignatureDetector(
+    detector = sv.SignatureDetector(
         backbone,
         SignatureDetectorPreprocessor(size, **inputs),
         class_names=CLASS_NAMES,
         head_filters=head_filters,
     )
+    if args.from_preset:
+        new = grow_from(detector, sv.SignatureDetector.from_preset(args.from_preset))
+        if new:
+            print(f"Grown from {args.from_preset}; new identity-initialised layers: {new}")
+    return detector
 
 
 def load_real(config: dict, args, class_names) -> tuple[list, list, list, list[float]]:
