@@ -32,6 +32,12 @@ def parse_args(description: str, default_config: str) -> argparse.Namespace:
     parser.add_argument(
         "--from-preset", help="fine-tune this preset instead of training from scratch"
     )
+    parser.add_argument(
+        "--grow",
+        action="store_true",
+        help="with --from-preset: train the config's deeper network, started from the preset "
+        "(detector)",
+    )
     parser.add_argument("--data", action="append", help="LAYOUT:PATH of the user's own data")
     parser.add_argument("--output", help="preset folder to write at the end (overrides config)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")

@@ -3,6 +3,7 @@
     KERAS_BACKEND=tensorflow python -m recipes.train_detector \\
         --config recipes/configs/detector_base.yaml --run-dir /work/runs/detector_base
     python -m recipes.train_detector --config ... --resume          # after a kill
+    python -m recipes.train_detector --config deeper.yaml --from-preset signver_detector_base --grow
     python -m recipes.train_detector --from-preset signver_detector_base \\
         --data yolo:my_pages/train --output my_detector
 
@@ -201,13 +202,19 @@ class StepProgress(keras.callbacks.Callback):
 
 
 def build_detector(config: dict, args) -> sv.SignatureDetector:
-    """The network `config["model"]` describes; with `--from-preset`, initialised from it.
+    """The network to train: the config's, or the `--from-preset` one.
 
-    Fine-tuning reads pages the way the config says. A config network with more
-    residual blocks than the preset grows it: the new blocks start as identities.
+    Fine-tuning keeps the preset's network but reads pages the way the config
+    says. With `--grow` the config's network (more residual blocks than the
+    preset) starts from the preset: the new blocks start as identities.
     """
     model = dict(config["model"])
     inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
+    if args.from_preset and not args.grow:
+        detector = sv.SignatureDetector.from_preset(args.from_preset)
+        options = {**detector.preprocessor.get_config(), **inputs}
+        detector.preprocessor = SignatureDetectorPreprocessor.from_config(options)
+        return detector
     size = model.pop("image_size")
     head_filters = model.pop("head_filters")
     backbone = sv.models.SignatureDetectorBackbone(image_shape=(size, size, 1), **model)
@@ -217,10 +224,11 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
         class_names=CLASS_NAMES,
         head_filters=head_filters,
     )
-    if args.from_preset:
+    if args.grow:
+        if not args.from_preset:
+            raise ValueError("--grow starts the config's network from a preset; add --from-preset.")
         new = grow_from(detector, sv.SignatureDetector.from_preset(args.from_preset))
-        if new:
-            print(f"Grown from {args.from_preset}; new identity-initialised layers: {new}")
+        print(f"Grown from {args.from_preset}; new identity-initialised layers: {new}")
     return detector
 
 
@@ -400,6 +408,7 @@ def main() -> None:
         ),
         "backend": keras.backend.backend(),
         "from_preset": args.from_preset,
+        "grown": args.grow,
     }
     publish(detector, folder, output, config, bool(real_holdout) and not args.data, training)
 

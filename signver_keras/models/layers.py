@@ -89,6 +89,6 @@ def grow_from(target: keras.Model, source: keras.Model) -> list[str]:
     for name in new:
         if name.endswith("_b_bn"):
             bn = wanted[name]
-            bn.gamma.assign(keras.ops.zeros_like(bn.gamma))
-            bn.beta.assign(keras.ops.zeros_like(bn.beta))
+            for variable in (bn.gamma, bn.beta):
+                variable.assign(ops.zeros(variable.shape, variable.dtype))
     return new

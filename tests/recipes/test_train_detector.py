@@ -104,3 +104,32 @@ def test_publish_rule_weighs_every_kind_of_page_the_same():
     # Slightly lower on real scans, far better on cheques: the candidate wins.
     assert mean_signature_ap50(candidate, sets) > mean_signature_ap50(stored, sets)
     assert mean_signature_ap50(candidate, []) == 0.0
+
+
+def test_grow_trains_a_deeper_network_started_from_the_preset(tmp_path):
+    import argparse
+
+    from recipes.train_detector import build_detector
+    from tests.tiny_models import tiny_detector
+
+    preset = tiny_detector()
+    preset.save_to_preset(tmp_path / "tiny")
+    model = {
+        "image_size": 64,
+        "stem_filters": 4,
+        "stage_filters": [8, 8, 16],
+        "stage_blocks": [1, 2, 2],
+        "fpn_filters": 8,
+        "output_stride": 4,
+        "head_filters": 8,
+        "downscale": "min",
+    }
+    args = argparse.Namespace(from_preset=str(tmp_path / "tiny"), grow=True)
+    grown = build_detector({"model": model}, args)
+
+    assert grown.backbone.stage_blocks == (1, 2, 2)
+    assert grown.preprocessor.downscale == "min"
+    pages = np.random.default_rng(0).random((1, 64, 64, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(grown(pages)), np.asarray(preset(pages)), atol=1e-5)
+    with pytest.raises(ValueError, match="--from-preset"):
+        build_detector({"model": model}, argparse.Namespace(from_preset=None, grow=True))
