@@ -81,7 +81,13 @@ from signver_keras.utils.atomic import atomic_folder, atomic_write_text  # noqa:
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
 VALIDATION_SEED = SYNTHETIC_EVAL_SEED + 500_000
 #: The seed block of each kind of synthetic page (`data.synthetic_kinds`, `SYNTHETIC_KINDS`).
-_KIND_SEED_OFFSET = {"synthetic": 0, "photo": 100_000, "filled": 200_000, "hires": 300_000}
+_KIND_SEED_OFFSET = {
+    "synthetic": 0,
+    "photo": 100_000,
+    "filled": 200_000,
+    "hires": 300_000,
+    "signing": 400_000,
+}
 
 
 # --- validation ---------------------------------------------------------------------------------

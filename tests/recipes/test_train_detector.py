@@ -18,7 +18,7 @@ def test_killed_run_resumes_and_saves_a_loadable_preset(tmp_path):
     first = start("train_detector", CONFIG, run_dir, output, "--epochs", 40, env=env)
     killed_at = kill_after_first_checkpoint(first, run_dir)
     assert not output.exists()
-    for kind in ("synthetic", "photo", "filled", "hires"):
+    for kind in ("synthetic", "photo", "filled", "hires", "signing"):
         assert list(cache.glob(f"detector_{kind}_*.npy")), f"{kind} pages should be cached"
 
     log = finish(
@@ -52,9 +52,12 @@ def test_killed_run_resumes_and_saves_a_loadable_preset(tmp_path):
     assert threshold["target_precision"] == 0.9 and "validation pages" in threshold["chosen_on"]
     assert detector.score_threshold == pytest.approx(threshold["value"])
     assert (detector.preprocessor.downscale, detector.preprocessor.normalize) == ("min", "local")
-    assert {"synthetic-300dpi:1", "synthetic-cheque:3", "synthetic-form:3"} <= set(
-        metrics["results"]
-    )
+    assert {
+        "synthetic-300dpi:1",
+        "synthetic-cheque:3",
+        "synthetic-form:3",
+        "synthetic-signing:2",
+    } <= set(metrics["results"])
 
 
 def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(shared_data):

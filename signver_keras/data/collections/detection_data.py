@@ -74,6 +74,7 @@ SYNTHETIC_LAYOUTS = (
     "synthetic-300dpi",
     "synthetic-cheque",
     "synthetic-form",
+    "synthetic-signing",
 )
 #: (height, width) of an A4 page at 300 dpi.
 A4_300DPI = (3507, 2480)
@@ -90,10 +91,12 @@ def synthetic_page(layout: str, index: int):
       with a fine liner or in grey ink;
     - `synthetic-cheque`: phone photos of cheques filled in by hand (payee, amount in
       digits and words, memo are unlabelled handwriting);
-    - `synthetic-form`: forms filled in by hand, alternately scanned and photographed.
+    - `synthetic-form`: forms filled in by hand, alternately scanned and photographed;
+    - `synthetic-signing`: agreements' signing pages, two to five large signatures
+      stacked over their captions, a third of them photographed.
     """
     from signver_keras.data.synthetic.handwriting import INK_STYLES
-    from signver_keras.data.synthetic.synthetic_documents import generate_page
+    from signver_keras.data.synthetic.synthetic_documents import SIGNING_LAYOUT, generate_page
 
     seed = SYNTHETIC_EVAL_SEED + index
     if layout == "synthetic":
@@ -106,6 +109,8 @@ def synthetic_page(layout: str, index: int):
         return generate_page(seed, size=CHEQUE_PHOTO, layout="filled_cheque", photographed=True)
     if layout == "synthetic-form":
         return generate_page(seed, layout="filled_form", photographed=index % 2 == 1)
+    if layout == "synthetic-signing":
+        return generate_page(seed, layout=SIGNING_LAYOUT, photographed=index % 3 == 2)
     raise ValueError(f"layout should be one of {SYNTHETIC_LAYOUTS}; received {layout!r}.")
 
 

@@ -40,8 +40,10 @@ CLASS_NAMES = ("signature", "initials", "redaction", "date")
 SIGNATURE, INITIALS, REDACTION, DATE = range(4)
 #: Layouts drawn when none is asked for.
 LAYOUTS = ("letter", "contract", "form", "cheque")
+#: An agreement's signing page: large signatures stacked down the page over their captions.
+SIGNING_LAYOUT = "signing_page"
 #: Every layout, with the cheques and forms filled in by hand (`filled_documents`).
-ALL_LAYOUTS = LAYOUTS + FILLED_LAYOUTS
+ALL_LAYOUTS = LAYOUTS + FILLED_LAYOUTS + (SIGNING_LAYOUT,)
 #: RGB colour per class in contact sheets.
 CLASS_COLORS = ((230, 40, 40), (40, 150, 40), (40, 80, 230), (220, 140, 0))
 # An instance pixel is ink that darkens the paper by at least this fraction.
@@ -571,11 +573,61 @@ def _cheque(page: PageLayout) -> None:
         page.stamp()
 
 
+def _side_by_side(first: np.ndarray, last: np.ndarray, gap: int) -> np.ndarray:
+    """Two ink patches on one baseline, `gap` px apart: a first name and surname written apart."""
+    height = max(first.shape[0], last.shape[0])
+    ink = np.zeros((height, first.shape[1] + gap + last.shape[1]), np.float32)
+    ink[height - first.shape[0] :, : first.shape[1]] = first
+    ink[height - last.shape[0] :, first.shape[1] + gap :] = last
+    return ink
+
+
+def _signing_page(page: PageLayout) -> None:
+    """Two to five large signatures stacked down an agreement's last page.
+
+    Each crosses its rule and the printed role under it, rises into the
+    caption above, and about a third are a first name and a surname written
+    apart, which still make one signature.
+    """
+    rng, m = page.rng, page.margin
+    width = page.width - 2 * m
+    heading = page.font("bold", page.px(rng.uniform(15, 22)))
+    y = page.px(rng.uniform(40, 90))
+    for _ in range(int(rng.integers(1, 4))):
+        text = E.random_company(rng) if rng.random() < 0.6 else E.random_words(rng, 4).title()
+        box = E.draw_heading(page.draw, m, y, text, heading, page.print_fill, center_width=width)
+        page.text_lines.append(box)
+        y = box[3] + page.px(6)
+    y = page.paragraph(m, y + page.px(20), width, int(rng.integers(2, 6)))
+    count = int(rng.integers(2, 6))
+    step = (page.height - page.px(60) - y) / count
+    caption = page.font(page.body_kind, page.px(rng.uniform(10, 15)))
+    centred = rng.random() < 0.6
+    for i in range(count):
+        line_y = int(y + step * (i + 1) - page.px(rng.uniform(20, 35)))
+        rule = page.px(rng.uniform(260, 500))
+        x = (page.width - rule) // 2 if centred else m
+        E.draw_rule(page.draw, x, x + rule, line_y, int(rng.integers(1, 3)), page.print_fill)
+        role = f"{E.random_title(rng)}, {E.random_company(rng)}"
+        page.text(x + page.px(rng.uniform(0, 60)), line_y + page.px(4), role, caption)
+        height = int(min(step * rng.uniform(0.5, 0.9), page.px(150)))
+        max_width = min(int(rule * rng.uniform(1.0, 1.3)), width)
+        if page.ink_styles or rng.random() < 0.65:
+            page.sign_on_line(x - (max_width - rule) // 2, line_y, max_width, height)
+            continue
+        first = page.signature(int(height * rng.uniform(0.7, 1.0)), max_width // 3)
+        last = page.signature(height, max_width // 2)
+        ink = _side_by_side(first, last, page.px(rng.uniform(8, 35)))
+        drop = rng.uniform(0.1, 0.4) * ink.shape[0]
+        page.overlay(ink, x, int(line_y - ink.shape[0] + drop), page.ink_darkness(), SIGNATURE)
+
+
 _LAYOUT_FUNCTIONS = {
     "letter": _letter,
     "contract": _contract,
     "form": _form,
     "cheque": _cheque,
+    SIGNING_LAYOUT: _signing_page,
     **FILLED_LAYOUT_FUNCTIONS,
 }
 

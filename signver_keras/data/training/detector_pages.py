@@ -39,6 +39,7 @@ from signver_keras.data.paths import data_root
 from signver_keras.data.synthetic.handwriting import INK_STYLES
 from signver_keras.data.synthetic.synthetic_documents import (
     CLASS_NAMES,
+    SIGNING_LAYOUT,
     SyntheticPage,
     generate_page,
 )
@@ -53,7 +54,7 @@ from signver_keras.models.detector.signature_detector_preprocessor import (
 from signver_keras.utils.atomic import atomic_path, atomic_write_text
 
 #: Kinds of synthetic training pages (`kind_page`).
-SYNTHETIC_KINDS = ("synthetic", "photo", "filled", "hires")
+SYNTHETIC_KINDS = ("synthetic", "photo", "filled", "hires", "signing")
 
 
 # --- cached, letterboxed pages -------------------------------------------------------------------
@@ -123,6 +124,8 @@ def kind_page(
         return generate_page(seed, page_size, pool, layout, photographed=seed % 4 == 3)
     if kind == "hires":
         return generate_page(seed, A4_300DPI, photographed=False, ink_styles=INK_STYLES)
+    if kind == "signing":  # agreements' signing pages, a third of them photographed
+        return generate_page(seed, page_size, pool, SIGNING_LAYOUT, photographed=seed % 3 == 2)
     raise ValueError(f"kind should be one of {SYNTHETIC_KINDS}; received {kind!r}.")
 
 
