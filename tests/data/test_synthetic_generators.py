@@ -131,6 +131,19 @@ def test_generate_page_is_deterministic_with_valid_boxes(layout):
     assert set(a.labels.tolist()) <= set(range(len(CLASS_NAMES)))
 
 
+def test_signing_pages_stack_large_signatures_one_box_each():
+    pages = [generate_page(seed, layout="signing_page", photographed=False) for seed in range(8)]
+    for page in pages:
+        signatures = page.boxes[page.labels == 0]
+        assert len(signatures) >= 2 and set(page.labels.tolist()) == {0}
+        # Stacked down the page: no two signatures share a row band.
+        tops = np.sort(signatures[:, 1])
+        assert np.all(np.diff(tops) > 0)
+    # Large, as on real signing pages: the widest span over a third of the page.
+    widths = np.concatenate([p.boxes[:, 2] - p.boxes[:, 0] for p in pages])
+    assert widths.max() > 0.35 * 850
+
+
 def test_boxes_are_tight_around_ink():
     # Every box edge should touch dark pixels: a loose box would have a blank border.
     page = generate_page(4, layout="letter", photographed=False)
