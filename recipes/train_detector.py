@@ -58,6 +58,7 @@ from signver_keras.data.collections.detection_data import (  # noqa: E402
 from signver_keras.data.paths import CACHE_DIR, data_root  # noqa: E402
 from signver_keras.data.synthetic.synthetic_documents import CLASS_NAMES  # noqa: E402
 from signver_keras.data.training.detector_pages import (  # noqa: E402
+    SYNTHETIC_KINDS,
     DetectorBatches,
     PageSet,
     real_pages,
@@ -80,14 +81,15 @@ from signver_keras.utils.atomic import atomic_folder, atomic_write_text  # noqa:
 
 #: In-training validation pages; the final `synthetic:N` report uses SYNTHETIC_EVAL_SEED + i.
 VALIDATION_SEED = SYNTHETIC_EVAL_SEED + 500_000
-#: The seed block of each kind of synthetic page (`data.synthetic_kinds`, `SYNTHETIC_KINDS`).
-_KIND_SEED_OFFSET = {
-    "synthetic": 0,
-    "photo": 100_000,
-    "filled": 200_000,
-    "hires": 300_000,
-    "signing": 400_000,
-}
+
+
+def _kind_seed_offset(kind: str) -> int:
+    """First seed of a kind's block: 100,000 seeds per kind, in `SYNTHETIC_KINDS` order."""
+    if kind not in SYNTHETIC_KINDS:
+        raise ValueError(
+            f"data.synthetic_kinds: kinds should be among {SYNTHETIC_KINDS}; received {kind!r}."
+        )
+    return 100_000 * SYNTHETIC_KINDS.index(kind)
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -214,6 +216,8 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
     says. With `--grow` the config's network (more residual blocks than the
     preset) starts from the preset: the new blocks start as identities.
     """
+    if args.grow and not args.from_preset:
+        raise ValueError("--grow starts the config's network from a preset; add --from-preset.")
     model = dict(config["model"])
     inputs = {key: model.pop(key) for key in ("downscale", "normalize") if key in model}
     if args.from_preset and not args.grow:
@@ -231,8 +235,6 @@ def build_detector(config: dict, args) -> sv.SignatureDetector:
         head_filters=head_filters,
     )
     if args.grow:
-        if not args.from_preset:
-            raise ValueError("--grow starts the config's network from a preset; add --from-preset.")
         new = grow_from(detector, sv.SignatureDetector.from_preset(args.from_preset))
         print(f"Grown from {args.from_preset}; new identity-initialised layers: {new}")
     return detector
@@ -274,7 +276,7 @@ def synthetic_sources(config: dict, preprocessor, pool: list[np.ndarray]) -> dic
     first = data_cfg["synthetic_seed"] * 1_000_000
     sources = {}
     for kind, count in data_cfg["synthetic_kinds"].items():
-        start = first + _KIND_SEED_OFFSET[kind]
+        start = first + _kind_seed_offset(kind)
         if count > 100_000 or start + count > SYNTHETIC_EVAL_SEED:
             raise ValueError(
                 f"synthetic_kinds.{kind}: at most 100,000 pages below SYNTHETIC_EVAL_SEED; "
@@ -327,7 +329,7 @@ def main() -> None:
     sources = synthetic_sources(config, preprocessor, pool)
     validation = {}
     for kind in data_cfg.get("validation_kinds", ["synthetic"]):
-        start = VALIDATION_SEED + _KIND_SEED_OFFSET[kind]
+        start = VALIDATION_SEED + _kind_seed_offset(kind)
         validation[kind] = synthetic_pages(
             list(range(start, start + data_cfg["validation_pages"])), preprocessor,
             tuple(data_cfg["page_size"]), [], 0.0, data_cfg["workers"], CACHE_DIR, f"{kind}_val",
