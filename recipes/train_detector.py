@@ -161,8 +161,10 @@ class DetectionMonitor(keras.callbacks.Callback):
             if "signature" in result:
                 logs[f"val_{name}_signature_ap50"] = result["signature"]["ap50"]
                 parts.append(f"signature AP50 {result['signature']['ap50']:.3f}")
-        # Selection: mean of every validation set's mAP50 (real pages score signatures only).
-        score = float(np.nanmean([s["map50"] for s in scores.values()]))
+        # Selection weighs sets like the publish rule (real pages score signatures only).
+        score = real_and_generated_mean(
+            {name: result["map50"] for name, result in scores.items()}, real={"real"}
+        )
         logs["val_score"] = score
         print(f"\nepoch {epoch + 1}: " + "; ".join(parts) + f" ({time.monotonic() - start:.0f} s)")
         sys.stdout.flush()
@@ -446,8 +448,7 @@ def publish(
 ) -> None:
     """Saves a candidate preset, evaluates it, and replaces `output` only if it is better.
 
-    Better: a higher mean signature AP50 over the sets both were evaluated on (held-out real
-    pages and each synthetic kind), not the real pages alone.
+    Better: a higher `replacement_score` over the sets both were evaluated on.
     """
     # Imported here so a long run picks up the card renderer as it is when training ends.
     from signver_keras.evaluation.runner import evaluate
@@ -478,13 +479,14 @@ def publish(
     if previous.exists():
         stored = json.loads(previous.read_text()).get("results", {})
         sets = signature_sets(results, stored)
-        old_score, new_score = mean_signature_ap50(stored, sets), mean_signature_ap50(results, sets)
+        old_score, new_score = replacement_score(stored, sets), replacement_score(results, sets)
         if sets and new_score <= old_score:
             print(
-                f"Not replacing {output}: mean signature AP50 over {', '.join(sets)} "
+                f"Not replacing {output}: signature AP50 score over {', '.join(sets)} "
                 f"{new_score:.4f} <= stored {old_score:.4f}. The candidate stays in {candidate}."
             )
             return
+        print(f"Replacing {output}: signature AP50 score {old_score:.4f} -> {new_score:.4f}")
     preset_name = Path(output).name
     handle = preset_name if Path(output).resolve().parent == BUNDLED_DIR else output
     report["command"] = (
@@ -503,8 +505,8 @@ def publish(
     # The previous preset stays whole until the new one is complete.
     atomic_folder(output, fill)
     size_mb = sum(p.stat().st_size for p in Path(output).rglob("*") if p.is_file()) / 2**20
-    score = mean_signature_ap50(results, sets)
-    print(f"Saved preset to {output} ({size_mb:.1f} MB); mean signature AP50 {score:.4f}")
+    score = replacement_score(results, sets)
+    print(f"Saved preset to {output} ({size_mb:.1f} MB); signature AP50 score {score:.4f}")
 
 
 def signature_sets(*reports: dict[str, dict]) -> list[str]:
@@ -515,10 +517,25 @@ def signature_sets(*reports: dict[str, dict]) -> list[str]:
     )
 
 
-def mean_signature_ap50(results: dict[str, dict], sets: list[str]) -> float:
-    """Mean signature AP50 over `sets`, each weighing the same: no one kind of page (real
-    scans, photos, cheques, 300-dpi sheets) decides whether a candidate replaces the preset."""
-    return float(np.mean([results[name]["signature_ap50"] for name in sets])) if sets else 0.0
+def replacement_score(results: dict[str, dict], sets: list[str]) -> float:
+    """Signature AP50 over `sets` of an evaluation report, real and generated pages half each."""
+    real = {name for name in sets if name.partition(":")[0] not in SYNTHETIC_LAYOUTS}
+    return real_and_generated_mean({name: results[name]["signature_ap50"] for name in sets}, real)
+
+
+def real_and_generated_mean(values: dict[str, float], real: set[str]) -> float:
+    """The mean over the `real` page sets and the mean over the others, averaged.
+
+    Each generated kind (photos, cheques, 300-dpi sheets, ...) weighs the same within its
+    half: no one kind of page decides, and gains on the project's own page generators cannot
+    pay for a loss on real scans. A group with no set (or only NaN) is left out.
+    """
+    groups = [
+        [value for name, value in values.items() if (name in real) == is_real]
+        for is_real in (True, False)
+    ]
+    means = [float(np.nanmean(group)) for group in groups if not np.all(np.isnan(group))]
+    return float(np.mean(means)) if means else 0.0
 
 
 if __name__ == "__main__":

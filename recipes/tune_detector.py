@@ -7,7 +7,7 @@ Applies the config's `model.downscale` / `model.normalize` to the preset's
 preprocessor, chooses the default score threshold for `threshold.precision`
 on the config's real validation pages (never the held-out ones), evaluates the
 candidate like the training recipe does and replaces the preset only when its
-mean signature AP50 over the evaluated sets is higher (`recipes.train_detector.publish`).
+signature AP50 score is higher (`recipes.train_detector.publish`).
 """
 
 from __future__ import annotations

@@ -88,25 +88,31 @@ def test_real_pages_split_into_train_validation_and_never_selected_on_holdout(sh
     assert mask == [1.0, 0.0, 0.0, 0.0]
 
 
-def test_publish_rule_weighs_every_kind_of_page_the_same():
-    from recipes.train_detector import mean_signature_ap50, signature_sets
+def test_publish_rule_weighs_real_and_generated_pages_half_each():
+    from recipes.train_detector import replacement_score, signature_sets
 
     stored = {
         "real:test": {"signature_ap50": 0.92},
         "synthetic-cheque:100": {"signature_ap50": 0.7},
+        "synthetic-photo:100": {"signature_ap50": 0.9},
         "synthetic-empty:10": {"signature_ap50": 0.5},
     }
     candidate = {
         "real:test": {"signature_ap50": 0.91},
         "synthetic-cheque:100": {"signature_ap50": 0.9},
+        "synthetic-photo:100": {"signature_ap50": 0.9},
         "synthetic-new:10": {"signature_ap50": 0.1},  # not in the stored report: not compared
         "synthetic-empty:10": {"signature_ap50": None},
     }
     sets = signature_sets(candidate, stored)
-    assert sets == ["real:test", "synthetic-cheque:100"]
+    assert sets == ["real:test", "synthetic-cheque:100", "synthetic-photo:100"]
     # Slightly lower on real scans, far better on cheques: the candidate wins.
-    assert mean_signature_ap50(candidate, sets) > mean_signature_ap50(stored, sets)
-    assert mean_signature_ap50(candidate, []) == 0.0
+    assert replacement_score(candidate, sets) > replacement_score(stored, sets)
+    # Far lower on real scans: better generated pages do not pay for it, however many kinds.
+    worse_real = {**candidate, "real:test": {"signature_ap50": 0.80}}
+    assert replacement_score(worse_real, sets) < replacement_score(stored, sets)
+    assert replacement_score(candidate, ["synthetic-photo:100"]) == 0.9
+    assert replacement_score(candidate, []) == 0.0
 
 
 def test_grow_trains_a_deeper_network_started_from_the_preset(tmp_path):
