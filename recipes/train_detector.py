@@ -474,12 +474,12 @@ def publish(
     print(report["table"])
 
     results = report["results"]
-    sets = signature_sets(results)
     previous = Path(output) / "metrics.json"
-    if previous.exists():
-        stored = json.loads(previous.read_text()).get("results", {})
-        sets = signature_sets(results, stored)
-        old_score, new_score = replacement_score(stored, sets), replacement_score(results, sets)
+    stored = json.loads(previous.read_text()).get("results", {}) if previous.exists() else None
+    sets = signature_sets(results) if stored is None else signature_sets(results, stored)
+    new_score = replacement_score(results, sets)
+    if stored is not None:
+        old_score = replacement_score(stored, sets)
         if sets and new_score <= old_score:
             print(
                 f"Not replacing {output}: signature AP50 score over {', '.join(sets)} "
@@ -505,8 +505,7 @@ def publish(
     # The previous preset stays whole until the new one is complete.
     atomic_folder(output, fill)
     size_mb = sum(p.stat().st_size for p in Path(output).rglob("*") if p.is_file()) / 2**20
-    score = replacement_score(results, sets)
-    print(f"Saved preset to {output} ({size_mb:.1f} MB); signature AP50 score {score:.4f}")
+    print(f"Saved preset to {output} ({size_mb:.1f} MB); signature AP50 score {new_score:.4f}")
 
 
 def signature_sets(*reports: dict[str, dict]) -> list[str]:
