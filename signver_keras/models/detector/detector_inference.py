@@ -14,7 +14,11 @@ from PIL import Image
 from scipy import ndimage
 
 from signver_keras.images import ImageInput, load_images
-from signver_keras.models.detector.signature_detector_decoder import decode_predictions
+from signver_keras.models.detector.signature_detector_decoder import (
+    decode_predictions,
+    non_max_suppression,
+)
+from signver_keras.models.detector.solid_boxes import fit_solid_boxes
 from signver_keras.utils.ink import paper_normalize
 
 CLASS_NAMES = ("signature", "initials", "redaction", "date")
@@ -205,7 +209,8 @@ class DetectorInference:
             batch_size: int. Pages per forward pass.
 
         Returns:
-            One dict per page: `boxes` float32 `(N, 4)` xyxy in pixels of that page,
+            One dict per page: `boxes` float32 `(N, 4)` xyxy in pixels of that page
+            (redaction boxes fitted to the solid bar under them, see `solid_boxes`),
             `scores` float32 `(N,)`, `labels` int32 `(N,)` indices into
             `class_names`, `names` list of str; best score first.
         """
@@ -234,12 +239,16 @@ class DetectorInference:
                     max_detections=self.max_detections,
                     iou_threshold=self.iou_threshold,
                 )
+                boxes = preprocessor.unletterbox_boxes(boxes, transform, gray.shape)
+                boxes = fit_solid_boxes(gray, boxes, labels, self.class_names)
+                # Fitting can bring two boxes of one bar together: suppress again.
+                keep = non_max_suppression(boxes, scores, labels, self.iou_threshold)
                 results.append(
                     {
-                        "boxes": preprocessor.unletterbox_boxes(boxes, transform, gray.shape),
-                        "scores": scores,
-                        "labels": labels,
-                        "names": [self.class_names[label] for label in labels],
+                        "boxes": boxes[keep],
+                        "scores": scores[keep],
+                        "labels": labels[keep],
+                        "names": [self.class_names[label] for label in labels[keep]],
                     }
                 )
         return results

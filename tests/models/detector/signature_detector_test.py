@@ -52,6 +52,29 @@ def test_detect_maps_boxes_back_to_page_pixels(detector, perfect_predictions, mo
     assert [result["names"][i] for i in order] == ["signature", "date"]
 
 
+def test_detect_fits_redaction_boxes_to_the_bar(detector, perfect_predictions, monkeypatch):
+    gray = np.full((200, 200), 230, np.uint8)
+    rows, cols = np.mgrid[:200, :200]
+    gray[np.abs(rows - 100 - 0.15 * (cols - 100)) < 8] = 15  # a bar tilted by ~8.5 degrees
+    gray[:, :40] = gray[:, 160:] = 230
+    thin = np.array([[40, 92, 160, 108], [40, 92, 160, 108]], np.float32)
+    _, transforms = detector.preprocessor.letterbox(gray)
+    # The same thin box predicted twice, as a redaction and as a signature.
+    targets = detector.label_encoder()(
+        [detector.preprocessor.letterbox_boxes(thin[:1], transforms[0])] * 2, [[2], [0]]
+    )
+    predictions = perfect_predictions(targets)
+    for index, label in enumerate([2, 0]):
+        monkeypatch.setattr(detector, "_forward", lambda batch, i=index: predictions[i : i + 1])
+        [result] = detector.detect(gray, score_threshold=0.5)
+        assert result["labels"].tolist() == [label]
+        top, bottom = result["boxes"][0, [1, 3]]
+        if label == 2:  # the bar spans y 83-117 between x 40 and 160
+            assert top < 86 and bottom > 114
+        else:  # a signature box is the network's
+            assert abs(top - 92) < 1 and abs(bottom - 108) < 1
+
+
 def test_preset_round_trip(tmp_path):
     detector = tiny_detector(class_names=("signature", "initials"), score_threshold=0.05)
     detector.save_to_preset(tmp_path / "det")
