@@ -18,7 +18,7 @@ from signver_keras.models.detector.signature_detector_decoder import (
     decode_predictions,
     non_max_suppression,
 )
-from signver_keras.models.detector.solid_boxes import fit_solid_boxes
+from signver_keras.models.detector.solid_boxes import SAME_BOX_IOU, fit_solid_boxes
 from signver_keras.utils.ink import paper_normalize
 
 CLASS_NAMES = ("signature", "initials", "redaction", "date")
@@ -241,8 +241,8 @@ class DetectorInference:
                 )
                 boxes = preprocessor.unletterbox_boxes(boxes, transform, gray.shape)
                 boxes = fit_solid_boxes(gray, boxes, labels, self.class_names)
-                # Fitting can bring two boxes of one bar together: suppress again.
-                keep = non_max_suppression(boxes, scores, labels, self.iou_threshold)
+                # Boxes fitted to one bar come out the same: keep the best of them.
+                keep = non_max_suppression(boxes, scores, labels, SAME_BOX_IOU)
                 results.append(
                     {
                         "boxes": boxes[keep],

@@ -28,6 +28,9 @@ INK_LEVEL = 0.5
 MIN_THICKNESS = 0.25
 #: The region must fill at least this fraction of the box, or the box is kept as it is.
 MIN_FILL = 0.3
+#: Fitted boxes overlapping more than this are one box (suppressing at the usual 0.5
+#: would let a box the fitting left alone remove a better one it fitted).
+SAME_BOX_IOU = 0.9
 #: The search window is subsampled so the bar's thickness spans about this many pixels.
 PIXELS_PER_THICKNESS = 12
 
@@ -75,6 +78,10 @@ def fit_to_solid_region(gray: np.ndarray, box: np.ndarray) -> np.ndarray:
     if pixels[region] < MIN_FILL * max(inside.size, 1):
         return box
     rows, cols = np.nonzero(regions == region)
+    # A region running out of the window above or below is taller than any bar this box
+    # could be (a black logo block, a bar joined to a page border): the box stays.
+    if (rows.min() == 0 and top > 0) or (rows.max() == len(regions) - 1 and bottom < page_h):
+        return box
     return np.array(
         [
             left + cols.min() * step,

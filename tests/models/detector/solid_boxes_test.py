@@ -36,10 +36,14 @@ def test_a_box_as_thin_as_a_tilted_bar_grows_to_the_bar():
     assert iou(fitted, extent) > 0.9
 
 
-def test_boxes_without_a_solid_region_under_them_are_kept():
+def test_boxes_over_text_paper_or_a_block_taller_than_a_bar_are_kept():
     gray, _ = tilted_bar_page()
     over_text = np.array([40, 30, 160, 70], np.float32)  # only thin lines there
     np.testing.assert_array_equal(fit_to_solid_region(gray, over_text), over_text)
+    block = np.full((400, 400), 230, np.uint8)
+    block[50:350, 50:350] = 10  # a black logo block, much taller than the box
+    inside_block = np.array([150, 60, 250, 80], np.float32)  # near its top edge
+    np.testing.assert_array_equal(fit_to_solid_region(block, inside_block), inside_block)
     blank = np.full((100, 100), 230, np.uint8)
     np.testing.assert_array_equal(fit_to_solid_region(blank, [10, 10, 50, 30]), [10, 10, 50, 30])
 
