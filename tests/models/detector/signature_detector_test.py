@@ -57,12 +57,11 @@ def test_detect_fits_redaction_boxes_to_the_bar(detector, perfect_predictions, m
     rows, cols = np.mgrid[:200, :200]
     gray[np.abs(rows - 100 - 0.15 * (cols - 100)) < 8] = 15  # a bar tilted by ~8.5 degrees
     gray[:, :40] = gray[:, 160:] = 230
-    thin = np.array([[40, 92, 160, 108], [40, 92, 160, 108]], np.float32)
+    thin = np.array([[40, 92, 160, 108]], np.float32)
     _, transforms = detector.preprocessor.letterbox(gray)
     # The same thin box predicted twice, as a redaction and as a signature.
-    targets = detector.label_encoder()(
-        [detector.preprocessor.letterbox_boxes(thin[:1], transforms[0])] * 2, [[2], [0]]
-    )
+    net_box = detector.preprocessor.letterbox_boxes(thin, transforms[0])
+    targets = detector.label_encoder()([net_box] * 2, [[2], [0]])
     predictions = perfect_predictions(targets)
     for index, label in enumerate([2, 0]):
         monkeypatch.setattr(detector, "_forward", lambda batch, i=index: predictions[i : i + 1])

@@ -1,6 +1,7 @@
 import numpy as np
 from PIL import Image, ImageDraw
 
+from signver_keras.evaluation.detection import pairwise_iou
 from signver_keras.models.detector.solid_boxes import fit_solid_boxes, fit_to_solid_region
 
 CLASS_NAMES = ("signature", "initials", "redaction", "date")
@@ -24,8 +25,7 @@ def tilted_bar_page() -> tuple[np.ndarray, np.ndarray]:
 
 
 def iou(a, b) -> float:
-    inter = np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None))
-    return inter / (np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter)
+    return float(pairwise_iou(a, b)[0, 0])
 
 
 def test_a_box_as_thin_as_a_tilted_bar_grows_to_the_bar():
