@@ -44,7 +44,7 @@ from signver_keras.data.synthetic.synthetic_documents import (
     generate_page,
 )
 from signver_keras.images import load_image
-from signver_keras.models.detector.detector_inference import MAX_MIN_FACTOR
+from signver_keras.models.detector.detector_inference import MAX_MIN_FACTOR, MIN_POOL_NOISE
 from signver_keras.models.detector.signature_detector_label_encoder import (
     SignatureDetectorLabelEncoder,
 )
@@ -198,8 +198,8 @@ def _input_key(preprocessor: SignatureDetectorPreprocessor) -> list:
     # Caches made before the preprocessing options keep their keys (bilinear, global).
     options = [preprocessor.downscale, preprocessor.normalize]
     size = preprocessor.letterbox_size
-    if preprocessor.downscale == "min":  # keys of pages pooled before the cap differ
-        options.append(MAX_MIN_FACTOR)
+    if preprocessor.downscale == "min":  # pages pooled before the cap or the smoothing differ
+        options += [MAX_MIN_FACTOR, MIN_POOL_NOISE]
     return size if options == ["bilinear", "global"] else [size, *options]
 
 

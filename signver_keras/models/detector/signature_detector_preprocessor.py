@@ -24,9 +24,11 @@ class SignatureDetectorPreprocessor(DetectorInputs, keras_hub.models.Preprocesso
     Args:
         letterbox_size: int. Side of the square network input. Defaults to 512.
         downscale: str. `"bilinear"` (default) averages pixels as the page shrinks;
-            `"min"` averages the page down to k times the input (k <= 3) and keeps
-            the darkest pixel of each k x k block, so thin, faint strokes of
-            300-600 dpi scans stay visible while photo noise is averaged first.
+            `"min"` averages the page down to k times the input (k <= 3), smooths
+            the pixel noise the averaging left (photos, halftone screens, cheque
+            patterns) and keeps the darkest pixel of each k x k block, so thin,
+            faint strokes of 300-600 dpi scans stay visible while noise does not
+            turn into ink.
         normalize: str. `"global"` (default) subtracts one paper level, the page's
             median; `"local"` divides by a paper level estimated around each pixel
             (`local_paper_normalize`), flattening shadows and lighting gradients of

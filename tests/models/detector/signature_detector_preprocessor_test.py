@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from signver_keras.models.detector.detector_inference import letterbox_page, min_pool
+from signver_keras.models.detector.detector_inference import letterbox_page, min_pool, pixel_noise
 from signver_keras.models.detector.signature_detector_preprocessor import (
     SignatureDetectorPreprocessor,
 )
@@ -33,6 +33,29 @@ def test_min_downscaling_does_not_turn_photo_noise_into_ink():
     noisy = np.random.default_rng(0).normal(200, 8, (4032, 3024)).clip(0, 255).astype(np.uint8)
     darkest, _ = letterbox_page(noisy, 512, downscale="min", normalize="local")
     assert np.percentile(darkest[darkest > 0], 99) < 0.1
+
+
+def test_min_downscaling_does_not_turn_a_halftone_screen_into_ink():
+    # A page near the input size is barely averaged before the minima: without smoothing,
+    # every 2 x 2 block keeps a screen dot and the paper reads as ink as dark as the stroke.
+    rows, cols = np.mgrid[:1100, :850]
+    page = np.where((rows % 3 == 0) & (cols % 3 == 0), 150.0, 235.0)
+    page += np.random.default_rng(0).normal(0, 6, page.shape)
+    page[600:603, 100:700] = 140  # a faint 3-pixel stroke across the screen
+    ink, transform = letterbox_page(page.clip(0, 255).astype(np.uint8), 512, "min", "local")
+    scale, left, top = transform[0], int(transform[2]), int(transform[3])
+    paper = ink[top + int(200 * scale) : top + int(500 * scale), left : left + int(700 * scale)]
+    stroke = ink[top + int(601 * scale), left + int(150 * scale) : left + int(650 * scale)]
+    assert np.median(stroke) > 5 * np.percentile(paper, 99)
+
+
+def test_pixel_noise_measures_sensor_noise_and_ignores_lines():
+    page = np.full((1100, 850), 240.0)
+    for row in range(100, 1000, 40):
+        page[row : row + 3, 80:770] = 40  # ruled lines and text rows: edges, not noise
+    noisy = page + np.random.default_rng(1).normal(0, 6, page.shape)
+    assert pixel_noise(page.astype(np.uint8)) < 0.5
+    assert 5.0 < pixel_noise(noisy.clip(0, 255).astype(np.uint8)) < 7.0
 
 
 def test_min_pool_takes_the_darkest_pixel_of_partial_blocks_too():
