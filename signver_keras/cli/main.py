@@ -296,7 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="measure a preset on a dataset")
     evaluate.add_argument("task", choices=list(EVALUATE_TASKS))
     evaluate.add_argument("--preset", required=True)
-    evaluate.add_argument("--data", action="append", required=True, metavar="LAYOUT:PATH")
+    evaluate.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="LAYOUT:PATH",
+        help="a dataset; repeat for several. Detection: @SCALE at the end resamples its pages "
+        "(synthetic-300dpi:40@0.5: the 300-dpi pages as 150-dpi scans)",
+    )
     evaluate.add_argument("--out", help="folder for JSON and plots")
     evaluate.add_argument(
         "--reference-count", type=int, default=5, help="enrolled references per writer"

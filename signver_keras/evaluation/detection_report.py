@@ -18,6 +18,7 @@ from signver_keras.data.collections.detection_data import (
     SYNTHETIC_LAYOUTS,
     DetectionPage,
     load_detection_data,
+    split_page_scale,
     split_pages,
 )
 from signver_keras.evaluation.detection import detection_metrics, precision_recall_curve
@@ -192,13 +193,16 @@ def evaluate_detection_specs(
     datasets = {}
     for spec in data:
         pages = load_detection_data(spec, detector.class_names)
-        layout, _, path = spec.partition(":")
+        source, scale = split_page_scale(spec)
+        layout, _, path = source.partition(":")
         synthetic = layout in SYNTHETIC_LAYOUTS
-        name = spec if synthetic else Path(path).parent.name or path
+        name = source if synthetic else Path(path).parent.name or path
         if subset is not None and not synthetic:
             train, holdout = split_pages(pages)
             pages = holdout if subset == "test" else train
             name += f":{subset}"
+        if scale != 1.0:
+            name += f"@{scale:g}"
         datasets[name] = pages
     report = evaluate_detection(detector, datasets, out_dir)
     if subset is not None:

@@ -230,3 +230,32 @@ def test_unknown_layout_lists_the_synthetic_sets():
 
     with pytest.raises(ValueError, match="synthetic-300dpi:N"):
         load_detection_data("pdf:pages", ["signature"])
+
+
+def test_page_scale_resamples_pages_and_boxes_together(tmp_path):
+    from signver_keras.data.collections.detection_data import load_detection_data
+
+    (tmp_path / "images").mkdir()
+    path = tmp_path / "images" / "page.png"
+    image = np.full((100, 200), 255, np.uint8)
+    image[20:40, 10:60] = 0  # the labelled ink
+    Image.fromarray(image).save(path)
+    box = np.array([[10, 20, 60, 40]], np.float32)
+    write_yolo([DetectionRecord(str(path), box, np.array([0]), 200, 100)], tmp_path, NAMES)
+    [full] = load_detection_data(f"yolo:{tmp_path}", NAMES)
+    [half] = load_detection_data(f"yolo:{tmp_path}@0.5", NAMES)
+    assert half.image.shape == (50, 100) and half.name == full.name
+    np.testing.assert_allclose(half.boxes, full.boxes / 2, atol=1e-3)
+    x0, y0, x1, y1 = np.round(half.boxes[0]).astype(int)
+    assert half.image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].max() < 60  # the box still frames the ink
+
+
+def test_page_scale_out_of_range_is_refused_and_paths_with_at_signs_load(tmp_path):
+    from signver_keras.data.collections.detection_data import load_detection_data
+
+    with pytest.raises(ValueError, match="between 0.05 and 8; received '0'"):
+        load_detection_data("synthetic:1@0", NAMES)
+    folder = tmp_path / "scans@office"
+    folder.mkdir()
+    write_yolo(_dataset(folder, n=1), folder, class_names=NAMES)
+    assert len(load_detection_data(f"yolo:{folder}", NAMES)) == 1

@@ -78,3 +78,13 @@ def test_page_holdout_is_fixed_by_file_name():
     assert 150 < len(holdout) < 250 and len(train) + len(holdout) == 1000
     assert all(is_holdout(p.name) for p in holdout)
     assert split_pages(pages[::-1])[1] == holdout[::-1]
+
+
+def test_evaluate_names_each_resampled_set_by_its_scale(tmp_path):
+    from signver_keras.evaluation.runner import evaluate
+    from tests.tiny_models import tiny_detector
+
+    tiny_detector().save_to_preset(str(tmp_path / "preset"))
+    report = evaluate("detection", str(tmp_path / "preset"), ["synthetic:1", "synthetic:1@0.5"])
+    assert list(report["results"]) == ["synthetic:1", "synthetic:1@0.5"]
+    assert "--data synthetic:1@0.5" in report["command"]

@@ -114,8 +114,46 @@ def synthetic_page(layout: str, index: int):
     raise ValueError(f"layout should be one of {SYNTHETIC_LAYOUTS}; received {layout!r}.")
 
 
+def split_page_scale(spec: str) -> tuple[str, float]:
+    """`("LAYOUT:PATH", scale)` of a spec that may end in `@SCALE` (1.0 without it)."""
+    base, at, suffix = spec.rpartition("@")
+    if not at:
+        return spec, 1.0
+    try:
+        scale = float(suffix)
+    except ValueError:
+        return spec, 1.0  # an "@" inside a path
+    if not 0.05 <= scale <= 8.0:
+        raise ValueError(
+            f"A page scale (@SCALE) should be between 0.05 and 8; received {suffix!r} in '{spec}'."
+        )
+    return base, scale
+
+
+def rescale_pages(pages: Sequence[DetectionPage], scale: float) -> list[DetectionPage]:
+    """Pages resampled by `scale` (0.5: a 300-dpi page as scanned at 150 dpi), boxes with them.
+
+    Shrinking uses a Lanczos filter (what a lower-resolution scan integrates), enlarging
+    bicubic interpolation. Pages become grayscale arrays, as the detector reads them.
+    """
+    from PIL import Image
+
+    from signver_keras.images import load_image
+
+    rescaled = []
+    for page in pages:
+        gray = load_image(page.image)
+        height, width = gray.shape
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = Image.fromarray(gray).resize(size, Image.LANCZOS if scale < 1 else Image.BICUBIC)
+        factors = np.array([size[0] / width, size[1] / height] * 2, np.float32)
+        boxes = page.boxes * factors
+        rescaled.append(DetectionPage(np.asarray(image), boxes, page.labels, page.name))
+    return rescaled
+
+
 def load_detection_data(spec: str, class_names: Sequence[str]) -> list[DetectionPage]:
-    """Loads pages from a `LAYOUT:PATH` string.
+    """Loads pages from a `LAYOUT:PATH` string, optionally ending in `@SCALE`.
 
     Layouts: `yolo:FOLDER` (`images/` + `labels/`; class names from
     `data.yaml` beside them or one level up, else the detector's order),
@@ -124,7 +162,12 @@ def load_detection_data(spec: str, class_names: Sequence[str]) -> list[Detection
     `synthetic-cheque:N` and `synthetic-form:N` (N generated pages from
     seeds `SYNTHETIC_EVAL_SEED + i`, which training never uses; see
     `synthetic_page`). Boxes of classes the detector does not know are dropped.
+    `@SCALE` resamples every page and its boxes (`rescale_pages`): the same pages
+    at another resolution, e.g. `synthetic-300dpi:40@0.25` for 75-dpi scans.
     """
+    spec, scale = split_page_scale(spec)
+    if scale != 1.0:
+        return rescale_pages(load_detection_data(spec, class_names), scale)
     layout, _, path = spec.partition(":")
     class_names = list(class_names)
     if layout in SYNTHETIC_LAYOUTS:
