@@ -18,6 +18,7 @@ from signver_keras.data.collections.detection_data import (
     SYNTHETIC_LAYOUTS,
     DetectionPage,
     load_detection_data,
+    rescale_pages,
     split_page_scale,
     split_pages,
 )
@@ -192,8 +193,8 @@ def evaluate_detection_specs(
     detector = sv.SignatureDetector.from_preset(preset)
     datasets = {}
     for spec in data:
-        pages = load_detection_data(spec, detector.class_names)
         source, scale = split_page_scale(spec)
+        pages = load_detection_data(source, detector.class_names)
         layout, _, path = source.partition(":")
         synthetic = layout in SYNTHETIC_LAYOUTS
         name = source if synthetic else Path(path).parent.name or path
@@ -201,7 +202,8 @@ def evaluate_detection_specs(
             train, holdout = split_pages(pages)
             pages = holdout if subset == "test" else train
             name += f":{subset}"
-        if scale != 1.0:
+        if scale != 1.0:  # after the split: only the pages evaluated are resampled
+            pages = rescale_pages(pages, scale)
             name += f"@{scale:g}"
         datasets[name] = pages
     report = evaluate_detection(detector, datasets, out_dir)
