@@ -18,7 +18,9 @@ tobacco800_signatures_valid minus a fixed 20 % hold-out chosen by file-name
 hash, which is never trained on and is what the reported numbers use, and
 minus another 10 % (a second hash) on which the epoch and the default score
 threshold (the lowest reaching `threshold.precision` on signatures) are
-chosen. Real pages are labelled for signatures only but show unlabelled dates
+chosen; with `--from-preset` the starting weights compete as epoch 0, so a
+fine-tune none of whose epochs validates better hands the preset's weights
+back. Real pages are labelled for signatures only but show unlabelled dates
 and initials: their heatmap loss for the other classes is masked out (a
 per-page class mask in the targets).
 The TensorFlow backend is about 3x faster than JAX on CPU here.
@@ -133,13 +135,21 @@ def validate(detector, pages: PageSet, batch_size: int = 8) -> dict:
 class DetectionMonitor(keras.callbacks.Callback):
     """Measures validation mAP every few epochs and keeps the best weights."""
 
-    def __init__(self, validation: dict[str, PageSet], every: int, folder: Path):
+    def __init__(
+        self, validation: dict[str, PageSet], every: int, folder: Path, score_start: bool = False
+    ):
         super().__init__()
-        self.validation, self.every = validation, every
+        self.validation, self.every, self.score_start = validation, every, score_start
         self.best_path, self.state_path = folder / "best.weights.h5", folder / "best.json"
         self.best = (
             json.loads(self.state_path.read_text())["score"] if self.state_path.exists() else -1.0
         )
+
+    def on_train_begin(self, logs=None):
+        # Fine-tuning: the starting weights compete as epoch 0, so a run that never beats
+        # them on validation hands them back rather than its least bad epoch.
+        if self.score_start and self.best < 0:
+            self.measure({}, 0)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -150,6 +160,10 @@ class DetectionMonitor(keras.callbacks.Callback):
                     logs[f"val_{name}_{key}"] = float("nan")
             logs["val_score"] = float("nan")
             return
+        self.measure(logs, epoch + 1)
+
+    def measure(self, logs: dict, epoch: int) -> None:
+        """Validates the current weights (after `epoch` epochs) and keeps them if best."""
         start = time.monotonic()
         scores, parts = {}, []
         for name, pages in self.validation.items():
@@ -166,13 +180,11 @@ class DetectionMonitor(keras.callbacks.Callback):
             {name: result["map50"] for name, result in scores.items()}, real={"real"}
         )
         logs["val_score"] = score
-        print(f"\nepoch {epoch + 1}: " + "; ".join(parts) + f" ({time.monotonic() - start:.0f} s)")
+        print(f"\nepoch {epoch}: " + "; ".join(parts) + f" ({time.monotonic() - start:.0f} s)")
         sys.stdout.flush()
         if score > self.best:
             self.best = score
-            save_best(
-                self.model, self.best_path, self.state_path, {"score": score, "epoch": epoch + 1}
-            )
+            save_best(self.model, self.best_path, self.state_path, {"score": score, "epoch": epoch})
 
 
 class WarmupCosineByProgress(CosineByProgress):
@@ -361,7 +373,12 @@ def main() -> None:
         config["augment"],
         train_cfg["seed"],
     )
-    monitor = DetectionMonitor(validation, train_cfg["validate_every"], folder)
+    monitor = DetectionMonitor(
+        validation,
+        train_cfg["validate_every"],
+        folder,
+        score_start=bool(args.from_preset) and initial_epoch == 0,
+    )
     detector.fit(
         batches.dataset(initial_epoch * steps, train_cfg["epochs"] * steps, size),
         steps_per_epoch=steps,

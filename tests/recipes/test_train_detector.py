@@ -142,3 +142,37 @@ def test_grow_trains_a_deeper_network_started_from_the_preset(tmp_path):
     np.testing.assert_allclose(np.asarray(grown(pages)), np.asarray(preset(pages)), atol=1e-5)
     with pytest.raises(ValueError, match="--from-preset"):
         build_detector({"model": model}, argparse.Namespace(from_preset=None, grow=True))
+
+
+def test_fine_tuning_hands_back_the_starting_weights_unless_an_epoch_beats_them(tmp_path):
+    from recipes.train_detector import DetectionMonitor
+    from signver_keras.data.training.detector_pages import PageSet
+    from tests.tiny_models import tiny_detector
+
+    detector = tiny_detector()
+    rng = np.random.default_rng(0)
+    pages = PageSet(
+        rng.integers(0, 256, (2, 64, 64), dtype=np.uint8),
+        [np.array([[8, 8, 40, 24]], np.float32)] * 2,
+        [np.array([0], np.int32)] * 2,
+        np.ones((2, 4), np.float32),
+    )
+    start = [np.array(w) for w in detector.get_weights()]
+    fine_tune = DetectionMonitor({"synthetic": pages}, 1, tmp_path, score_start=True)
+    fine_tune.set_model(detector)
+    fine_tune.on_train_begin()
+    fine_tune.on_epoch_end(0, {})  # an epoch scoring no better than the start
+    assert json.loads((tmp_path / "best.json").read_text())["epoch"] == 0
+    restored = tiny_detector()
+    restored.load_weights(tmp_path / "best.weights.h5")
+    for kept, original in zip(restored.get_weights(), start, strict=True):
+        np.testing.assert_array_equal(np.asarray(kept), original)
+
+    # From scratch there is no start worth keeping: the first validated epoch is the best.
+    (tmp_path / "scratch").mkdir()
+    scratch = DetectionMonitor({"synthetic": pages}, 1, tmp_path / "scratch")
+    scratch.set_model(detector)
+    scratch.on_train_begin()
+    assert not (tmp_path / "scratch" / "best.json").exists()
+    scratch.on_epoch_end(0, {})
+    assert json.loads((tmp_path / "scratch" / "best.json").read_text())["epoch"] == 1
