@@ -147,8 +147,9 @@ class DetectionMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         # Fine-tuning: the starting weights compete as epoch 0, so a run that never beats
-        # them on validation hands them back rather than its least bad epoch.
-        if self.score_start and self.best < 0:
+        # them on validation hands them back rather than its least bad epoch. (With no
+        # validation pages every score is 0 and the first epoch must win, as from scratch.)
+        if self.score_start and self.best < 0 and self.validation:
             self.measure({}, 0)
 
     def on_epoch_end(self, epoch, logs=None):

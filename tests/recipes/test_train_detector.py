@@ -176,3 +176,11 @@ def test_fine_tuning_hands_back_the_starting_weights_unless_an_epoch_beats_them(
     assert not (tmp_path / "scratch" / "best.json").exists()
     scratch.on_epoch_end(0, {})
     assert json.loads((tmp_path / "scratch" / "best.json").read_text())["epoch"] == 1
+
+    # Nothing to validate on: every score is 0, so the start must not win by default.
+    (tmp_path / "unvalidated").mkdir()
+    unvalidated = DetectionMonitor({}, 1, tmp_path / "unvalidated", score_start=True)
+    unvalidated.set_model(detector)
+    unvalidated.on_train_begin()
+    unvalidated.on_epoch_end(0, {})
+    assert json.loads((tmp_path / "unvalidated" / "best.json").read_text())["epoch"] == 1
